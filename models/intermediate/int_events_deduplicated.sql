@@ -1,0 +1,57 @@
+{#-
+    Every raw row with its final reject reason. Among rows otherwise valid, all but one copy of
+    an event_id are duplicates: the copy kept has the latest loaded_at, ties broken by the row's
+    content, so the outcome never depends on the order the rows arrived in.
+-#}
+with
+
+events as (
+
+    select * from {{ ref('stg_product__events') }}
+
+),
+
+ranked as (
+
+    select
+        events.*,
+        case
+            when reject_reason is null
+                then row_number() over (
+                    partition by event_id, reject_reason
+                    order by loaded_at desc nulls last, row_fingerprint
+                )
+        end as copy_rank
+    from events
+
+),
+
+final as (
+
+    select
+        raw_event_id,
+        raw_occurred_at,
+        raw_user_id,
+        raw_account_id,
+        raw_event_type,
+        raw_properties,
+        raw_loaded_at,
+        event_id,
+        user_id,
+        account_id,
+        event_type,
+        is_known_event_type,
+        occurred_at,
+        occurred_on,
+        loaded_at,
+        properties,
+        feature,
+        duration_seconds,
+        nps_score,
+        ticket_id,
+        coalesce(reject_reason, case when copy_rank > 1 then 'duplicate_event_id' end) as reject_reason
+    from ranked
+
+)
+
+select * from final

@@ -1,0 +1,167 @@
+{#-
+    One row per raw event row, nothing dropped: raw text kept, every field parsed and
+    normalized, and the first row-level reason (if any) the row cannot be used.
+    Duplicates are decided downstream, in int_events_deduplicated.
+-#}
+{%- set earliest_event_date = engagement_date_var('earliest_event_date', '2000-01-01') -%}
+{%- set max_days_after_loaded_at = engagement_int_var('max_days_after_loaded_at', 1) -%}
+
+with
+
+source as (
+
+    select * from {{ source('product', 'events') }}
+
+),
+
+aliases as (
+
+    select
+        {{ engagement_normalize_event_type('alias') }} as alias,
+        {{ engagement_normalize_event_type('event_type') }} as event_type
+    from {{ ref('event_type_aliases') }}
+
+),
+
+canonical_event_types as (
+
+    select distinct event_type from aliases
+
+),
+
+raw_text as (
+
+    select
+        cast(event_id as {{ dbt.type_string() }}) as raw_event_id,
+        cast(occurred_at as {{ dbt.type_string() }}) as raw_occurred_at,
+        cast(user_id as {{ dbt.type_string() }}) as raw_user_id,
+        cast(account_id as {{ dbt.type_string() }}) as raw_account_id,
+        cast(event_type as {{ dbt.type_string() }}) as raw_event_type,
+        cast(properties as {{ dbt.type_string() }}) as raw_properties,
+        cast(loaded_at as {{ dbt.type_string() }}) as raw_loaded_at
+    from source
+
+),
+
+parsed as (
+
+    select
+        raw_text.*,
+        nullif(trim(raw_event_id), '') as event_id,
+        nullif(trim(raw_user_id), '') as user_id,
+        nullif(trim(raw_account_id), '') as account_id,
+        nullif({{ engagement_normalize_event_type('raw_event_type') }}, '') as event_type_normalized,
+        {{ engagement_parse_timestamp_utc('raw_occurred_at') }} as occurred_at,
+        {{ engagement_parse_timestamp_utc('raw_loaded_at') }} as loaded_at,
+        {{ engagement_json_object('raw_properties') }} as properties,
+        {{ dbt.hash(dbt.concat([
+            "coalesce(raw_event_id, '<null>')", "'|'",
+            "coalesce(raw_occurred_at, '<null>')", "'|'",
+            "coalesce(raw_user_id, '<null>')", "'|'",
+            "coalesce(raw_account_id, '<null>')", "'|'",
+            "coalesce(raw_event_type, '<null>')", "'|'",
+            "coalesce(raw_properties, '<null>')", "'|'",
+            "coalesce(raw_loaded_at, '<null>')"
+        ])) }} as row_fingerprint
+    from raw_text
+
+),
+
+mapped as (
+
+    select
+        parsed.*,
+        coalesce(aliases.event_type, parsed.event_type_normalized) as event_type
+    from parsed
+    left join aliases
+        on parsed.event_type_normalized = aliases.alias
+
+),
+
+typed as (
+
+    select
+        mapped.*,
+        canonical_event_types.event_type is not null as is_known_event_type,
+        case
+            when mapped.event_type = 'feature_used'
+                then nullif(lower(trim({{ engagement_json_scalar('mapped.properties', 'feature') }})), '')
+        end as feature,
+        case
+            when mapped.event_type = 'session_end'
+                then {{ engagement_safe_to_number(engagement_json_scalar('mapped.properties', 'duration_seconds')) }}
+        end as duration_seconds,
+        case
+            when mapped.event_type = 'nps_response'
+                then {{ engagement_safe_to_number(engagement_json_scalar('mapped.properties', 'score')) }}
+        end as nps_score_number,
+        case
+            when mapped.event_type in ('ticket_opened', 'ticket_resolved')
+                then nullif(trim({{ engagement_json_scalar('mapped.properties', 'ticket_id') }}), '')
+        end as ticket_id
+    from mapped
+    left join canonical_event_types
+        on mapped.event_type = canonical_event_types.event_type
+
+),
+
+validated as (
+
+    select
+        typed.*,
+        case
+            when event_id is null then 'missing_event_id'
+            when user_id is null then 'missing_user_id'
+            when event_type is null then 'missing_event_type'
+            when occurred_at is null then 'invalid_timestamp'
+            when
+                occurred_at < cast({{ earliest_event_date }} as timestamp)
+                or occurred_at > {{ dbt.dateadd('day', max_days_after_loaded_at, 'loaded_at') }}
+                then 'out_of_range_timestamp'
+            when
+                properties is null
+                or (event_type = 'feature_used' and feature is null)
+                or (event_type = 'session_end' and not coalesce(duration_seconds >= 0, false))
+                or (
+                    event_type = 'nps_response'
+                    and not coalesce(
+                        nps_score_number between 0 and 10 and nps_score_number = floor(nps_score_number), false
+                    )
+                )
+                or (event_type in ('ticket_opened', 'ticket_resolved') and ticket_id is null)
+                then 'invalid_properties'
+        end as reject_reason
+    from typed
+
+),
+
+final as (
+
+    select
+        raw_event_id,
+        raw_occurred_at,
+        raw_user_id,
+        raw_account_id,
+        raw_event_type,
+        raw_properties,
+        raw_loaded_at,
+        row_fingerprint,
+        event_id,
+        user_id,
+        account_id,
+        event_type,
+        is_known_event_type,
+        occurred_at,
+        cast(occurred_at as date) as occurred_on,
+        loaded_at,
+        properties,
+        feature,
+        duration_seconds,
+        cast(case when reject_reason is null then nps_score_number end as integer) as nps_score,
+        ticket_id,
+        reject_reason
+    from validated
+
+)
+
+select * from final
