@@ -4,7 +4,7 @@ with
 counts as (
 
     select
-        (select count(*) from {{ source('product', 'events') }}) as raw_rows,
+        (select count(*) from {{ ref('base_product__events') }}) as raw_rows,
         (select count(*) from {{ ref('fct_events') }}) as clean_rows,
         (select count(*) from {{ ref('rejected_events') }}) as rejected_rows
 

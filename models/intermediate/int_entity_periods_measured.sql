@@ -179,15 +179,15 @@ final as (
     select
         entity_id,
         period_start,
-        login_days,
-        features_adopted,
-        avg_session_minutes,
-        {{ dbt.datediff('last_event_on', 'effective_end', 'day') }} as days_inactive,
+        cast(login_days as {{ dbt.type_bigint() }}) as login_days,
+        cast(features_adopted as {{ dbt.type_bigint() }}) as features_adopted,
+        cast(avg_session_minutes as {{ engagement_type_double() }}) as avg_session_minutes,
+        cast({{ dbt.datediff('last_event_on', 'effective_end', 'day') }} as {{ dbt.type_bigint() }}) as days_inactive,
         -- the latest answer so far is the one of the last month that had one
-        max(month_latest_nps) over (
+        cast(max(month_latest_nps) over (
             partition by entity_id, nps_answers_so_far
-        ) as latest_nps,
-        open_tickets
+        ) as {{ dbt.type_int() }}) as latest_nps,
+        cast(open_tickets as {{ dbt.type_bigint() }}) as open_tickets
     from joined
 
 )

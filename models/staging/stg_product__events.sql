@@ -10,7 +10,7 @@ with
 
 source as (
 
-    select * from {{ source('product', 'events') }}
+    select * from {{ ref('base_product__events') }}
 
 ),
 
@@ -32,13 +32,13 @@ canonical_event_types as (
 raw_text as (
 
     select
-        cast(event_id as {{ dbt.type_string() }}) as raw_event_id,
-        cast(occurred_at as {{ dbt.type_string() }}) as raw_occurred_at,
-        cast(user_id as {{ dbt.type_string() }}) as raw_user_id,
-        cast(account_id as {{ dbt.type_string() }}) as raw_account_id,
-        cast(event_type as {{ dbt.type_string() }}) as raw_event_type,
-        cast(properties as {{ dbt.type_string() }}) as raw_properties,
-        cast(loaded_at as {{ dbt.type_string() }}) as raw_loaded_at
+        event_id as raw_event_id,
+        occurred_at as raw_occurred_at,
+        user_id as raw_user_id,
+        account_id as raw_account_id,
+        event_type as raw_event_type,
+        properties as raw_properties,
+        loaded_at as raw_loaded_at
     from source
 
 ),
@@ -157,7 +157,7 @@ final as (
         properties,
         feature,
         duration_seconds,
-        cast(case when reject_reason is null then nps_score_number end as integer) as nps_score,
+        cast(case when reject_reason is null then nps_score_number end as {{ dbt.type_int() }}) as nps_score,
         ticket_id,
         reject_reason
     from validated

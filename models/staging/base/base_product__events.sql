@@ -1,0 +1,28 @@
+{#-
+    The raw events source, every column as text, whatever the file or table typed them as:
+    the input contract is text, and parsing belongs to stg_product__events. Kept as its own
+    view so that unit tests can give rows for it on any engine.
+-#}
+with
+
+source as (
+
+    select * from {{ source('product', 'events') }}
+
+),
+
+final as (
+
+    select
+        cast(event_id as {{ dbt.type_string() }}) as event_id,
+        cast(occurred_at as {{ dbt.type_string() }}) as occurred_at,
+        cast(user_id as {{ dbt.type_string() }}) as user_id,
+        cast(account_id as {{ dbt.type_string() }}) as account_id,
+        cast(event_type as {{ dbt.type_string() }}) as event_type,
+        cast(properties as {{ dbt.type_string() }}) as properties,
+        cast(loaded_at as {{ dbt.type_string() }}) as loaded_at
+    from source
+
+)
+
+select * from final
