@@ -16,10 +16,10 @@ ranked as (
     select
         events.*,
         case
-            when reject_reason is null
+            when events.reject_reason is null
                 then row_number() over (
-                    partition by event_id, reject_reason
-                    order by loaded_at desc nulls last, row_fingerprint
+                    partition by events.event_id, events.reject_reason
+                    order by events.loaded_at desc nulls last, events.row_fingerprint asc
                 )
         end as copy_rank
     from events

@@ -44,7 +44,8 @@ signal_values as (
         signals.measure,
         case signals.measure
             {%- for measure in engagement_measure_names() %}
-            when {{ engagement_string_literal(measure) }} then cast(measures.{{ measure }} as {{ engagement_type_double() }})
+            when {{ engagement_string_literal(measure) }}
+                then cast(measures.{{ measure }} as {{ engagement_type_double() }})
             {%- endfor %}
         end as measure_value
     from measures

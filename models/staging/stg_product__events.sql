@@ -17,7 +17,7 @@ source as (
 aliases as (
 
     select
-        {{ engagement_normalize_event_type('alias') }} as alias,
+        {{ engagement_normalize_event_type('alias') }} as event_type_alias,
         {{ engagement_normalize_event_type('event_type') }} as event_type
     from {{ ref('event_type_aliases') }}
 
@@ -47,9 +47,9 @@ parsed as (
 
     select
         raw_text.*,
-        nullif(trim(raw_event_id), '') as event_id,
-        nullif(trim(raw_user_id), '') as user_id,
-        nullif(trim(raw_account_id), '') as account_id,
+        nullif(trim(raw_text.raw_event_id), '') as event_id,
+        nullif(trim(raw_text.raw_user_id), '') as user_id,
+        nullif(trim(raw_text.raw_account_id), '') as account_id,
         nullif({{ engagement_normalize_event_type('raw_event_type') }}, '') as event_type_normalized,
         {{ engagement_parse_timestamp_utc('raw_occurred_at') }} as occurred_at,
         {{ engagement_parse_timestamp_utc('raw_loaded_at') }} as loaded_at,
@@ -74,7 +74,7 @@ mapped as (
         coalesce(aliases.event_type, parsed.event_type_normalized) as event_type
     from parsed
     left join aliases
-        on parsed.event_type_normalized = aliases.alias
+        on parsed.event_type_normalized = aliases.event_type_alias
 
 ),
 
@@ -110,25 +110,27 @@ validated as (
     select
         typed.*,
         case
-            when event_id is null then 'missing_event_id'
-            when user_id is null then 'missing_user_id'
-            when event_type is null then 'missing_event_type'
-            when occurred_at is null then 'invalid_timestamp'
+            when typed.event_id is null then 'missing_event_id'
+            when typed.user_id is null then 'missing_user_id'
+            when typed.event_type is null then 'missing_event_type'
+            when typed.occurred_at is null then 'invalid_timestamp'
             when
-                occurred_at < cast({{ earliest_event_date }} as timestamp)
-                or occurred_at > {{ dbt.dateadd('day', max_days_after_loaded_at, 'loaded_at') }}
+                typed.occurred_at < cast({{ earliest_event_date }} as timestamp)
+                or typed.occurred_at > {{ dbt.dateadd('day', max_days_after_loaded_at, 'loaded_at') }}
                 then 'out_of_range_timestamp'
             when
-                properties is null
-                or (event_type = 'feature_used' and feature is null)
-                or (event_type = 'session_end' and not coalesce(duration_seconds >= 0, false))
+                typed.properties is null
+                or (typed.event_type = 'feature_used' and typed.feature is null)
+                or (typed.event_type = 'session_end' and not coalesce(typed.duration_seconds >= 0, false))
                 or (
-                    event_type = 'nps_response'
+                    typed.event_type = 'nps_response'
                     and not coalesce(
-                        nps_score_number between 0 and 10 and nps_score_number = floor(nps_score_number), false
+                        typed.nps_score_number between 0 and 10
+                        and typed.nps_score_number = floor(typed.nps_score_number),
+                        false
                     )
                 )
-                or (event_type in ('ticket_opened', 'ticket_resolved') and ticket_id is null)
+                or (typed.event_type in ('ticket_opened', 'ticket_resolved') and typed.ticket_id is null)
                 then 'invalid_properties'
         end as reject_reason
     from typed

@@ -1,0 +1,83 @@
+"""Shared helpers: run dbt in this process against a throwaway DuckDB file, and read the result."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+from dbt.cli.main import dbtRunner
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+FIXTURES_DIR = PROJECT_DIR / "tests" / "fixtures"
+
+
+class DbtProject:
+    """A dbt project directory and the DuckDB file its builds write to."""
+
+    def __init__(self, project_dir: Path, work_dir: Path):
+        self.project_dir = project_dir
+        self.work_dir = work_dir
+        self.database = work_dir / "engagement.duckdb"
+
+    def dbt(self, *args: str, dbt_vars: dict | None = None):
+        """Runs one dbt command; returns dbt's result (check .success)."""
+        os.environ["ENGAGEMENT_DUCKDB_PATH"] = str(self.database)
+        command = [
+            *args,
+            "--project-dir", str(self.project_dir),
+            "--profiles-dir", str(self.project_dir),
+            "--target-path", str(self.work_dir / "target"),
+            "--log-path", str(self.work_dir / "logs"),
+        ]
+        if dbt_vars is not None:
+            command += ["--vars", json.dumps(dbt_vars)]
+        result = dbtRunner().invoke(command)
+        if result.exception is not None:
+            raise result.exception
+        return result
+
+    def build(self, dbt_vars: dict | None = None, *extra: str):
+        result = self.dbt("build", *extra, dbt_vars=dbt_vars)
+        failures = [
+            f"{item.node.name}: {item.status} {item.message}"
+            for item in (result.result or [])
+            if str(item.status) in ("error", "fail")
+        ]
+        return result, failures
+
+    def query(self, sql: str) -> list[tuple]:
+        with duckdb.connect(str(self.database)) as connection:
+            return connection.sql(sql).fetchall()
+
+
+@pytest.fixture(scope="session")
+def dbt_env():
+    """dbt settings for every test: no usage stats, and the project's own profile."""
+    old = dict(os.environ)
+    os.environ["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "false"
+    os.environ.pop("DBT_PROFILES_DIR", None)
+    os.environ.pop("ENGAGEMENT_TARGET", None)
+    yield
+    os.environ.clear()
+    os.environ.update(old)
+
+
+@pytest.fixture
+def project(tmp_path, dbt_env) -> DbtProject:
+    """The repository's project, building into a fresh DuckDB file."""
+    return DbtProject(PROJECT_DIR, tmp_path)
+
+
+def copy_project(destination: Path) -> Path:
+    """A copy of the project's dbt files, for tests that edit seeds or vars."""
+    ignore = shutil.ignore_patterns(".venv", "target", "logs", "data", ".git", "__pycache__", ".pytest_cache")
+    destination.mkdir(parents=True, exist_ok=True)
+    for name in ["dbt_project.yml", "profiles.yml"]:
+        shutil.copy2(PROJECT_DIR / name, destination / name)
+    for name in ["models", "macros", "seeds", "tests"]:
+        shutil.copytree(PROJECT_DIR / name, destination / name, ignore=ignore)
+    return destination
