@@ -1,7 +1,8 @@
-"""engagement: run and check the engagement-scoring dbt project.
+"""engagement: generate, validate and run the engagement-scoring dbt project.
 
-A thin wrapper: the scoring logic lives in the dbt models; this orchestrates dbt and prints
-what a person needs to see. Exit codes: 0 success, 1 a build or check failed, 2 bad usage or input.
+A thin wrapper: the scoring logic lives in the dbt models; this generates macros from the
+score-model declarations, checks the configuration, orchestrates dbt and prints what a person
+needs to see. Exit codes: 0 success, 1 a build or check failed, 2 bad usage or input.
 """
 
 from __future__ import annotations
@@ -10,12 +11,17 @@ import argparse
 import datetime as dt
 import json
 import os
+import subprocess
 import sys
 import time
 from pathlib import Path
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_EVENTS = "data/sample_events.csv"
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import engagement_config  # noqa: E402
+import engagement_generate  # noqa: E402
 
 BAND_SUMMARY_SQL = """
 with scores as (
@@ -52,11 +58,11 @@ def parse_date(text: str, option: str) -> str:
         raise UsageError(f"{option} must be a date written YYYY-MM-DD, got {text!r}") from None
 
 
-def invoke_dbt(args: list[str]):
+def invoke_dbt(args: list[str], project_dir: Path = PROJECT_DIR):
     """Runs one dbt command in this process; returns dbt's result object."""
     from dbt.cli.main import dbtRunner  # imported late: --help must not pay dbt's import time
 
-    result = dbtRunner().invoke([*args, "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR)])
+    result = dbtRunner().invoke([*args, "--project-dir", str(project_dir), "--profiles-dir", str(project_dir)])
     if result.exception is not None:
         raise RuntimeError(f"dbt {args[0]} could not run: {result.exception}")
     return result
@@ -84,8 +90,75 @@ def print_summary(rows: list[tuple]) -> None:
         print(f"  {str(band):<12} {count:>9} {100 * count / total:>6.1f}% {float(average):>15.1f}")
 
 
+def report(problems: list, heading: str) -> None:
+    print(f"{heading}: {len(problems)} problem(s)", file=sys.stderr)
+    for problem in problems:
+        print(f"  {problem}", file=sys.stderr)
+
+
+def checked_config(project_dir: Path) -> engagement_config.Config:
+    """The configuration, or UsageError listing every problem in it."""
+    config = engagement_config.check_configuration(project_dir)
+    if config.problems:
+        report(config.problems, "configuration refused")
+        raise UsageError("fix the configuration above; nothing was generated or run")
+    return config
+
+
+def command_generate(args: argparse.Namespace) -> int:
+    project_dir = Path(args.project_dir)
+    config = engagement_config.load_config(project_dir)
+    if config.problems:
+        report(config.problems, "declarations refused")
+        return 2
+    if args.check:
+        stale = engagement_generate.stale_files(project_dir, config.models)
+        if stale:
+            print("generated macros are out of date (run: scripts/engagement.py generate):", file=sys.stderr)
+            for line in stale:
+                print(f"  {line}", file=sys.stderr)
+            return 1
+        print(f"generated macros are up to date ({len(config.models)} score model(s))")
+        return 0
+    written = engagement_generate.write_all(project_dir, config.models)
+    for path in written:
+        print(f"wrote {path}")
+    if not written:
+        print("generated macros were already up to date")
+    return 0
+
+
+def command_validate(args: argparse.Namespace) -> int:
+    project_dir = Path(args.project_dir)
+    config = engagement_config.check_configuration(project_dir)
+    problems = [str(problem) for problem in config.problems]
+    if not config.problems:
+        problems += [f"{line}: run scripts/engagement.py generate"
+                     for line in engagement_generate.stale_files(project_dir, config.models)]
+    if not args.skip_lint and not problems:
+        sqlfluff = Path(sys.executable).parent / "sqlfluff"
+        lint = subprocess.run([str(sqlfluff), "lint", "models", "tests"], cwd=project_dir,
+                              capture_output=True, text=True)
+        if lint.returncode != 0:
+            problems.append("sqlfluff lint failed:\n" + lint.stdout.strip())
+    if not args.skip_parse and not problems:
+        os.chdir(project_dir)
+        result = invoke_dbt(["--log-level", "none", "parse"], project_dir)
+        if not result.success:
+            problems.append("dbt parse failed (run `dbt parse` to see why)")
+    if problems:
+        print(f"validate: {len(problems)} problem(s)", file=sys.stderr)
+        for problem in problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 1
+    checks = ["declarations", "weights", "bands", "aliases", "allow-lists", "generated macros"]
+    checks += [] if args.skip_lint else ["sqlfluff"]
+    checks += [] if args.skip_parse else ["dbt parse"]
+    print(f"validate: all good ({', '.join(checks)}; {len(config.models)} score model(s))")
+    return 0
+
+
 def command_sample(args: argparse.Namespace) -> int:
-    sys.path.insert(0, str(PROJECT_DIR / "scripts"))
     import generate_sample_events
 
     return generate_sample_events.main(
@@ -105,6 +178,10 @@ def command_run(args: argparse.Namespace) -> int:
         dbt_vars["events_path"] = events
     if args.as_of:
         dbt_vars["as_of_date"] = parse_date(args.as_of, "--as-of")
+    config = checked_config(PROJECT_DIR)
+    stale = engagement_generate.stale_files(PROJECT_DIR, config.models)
+    if stale:
+        raise UsageError("generated macros are out of date (" + "; ".join(stale) + "): run scripts/engagement.py generate")
 
     os.chdir(PROJECT_DIR)  # relative paths in vars and profiles are relative to the project
     started = time.perf_counter()
@@ -133,6 +210,22 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--as-of", help="score as of this UTC date, YYYY-MM-DD (default: the latest clean event date)")
     run.add_argument("--target", help="dbt target from profiles.yml (default: ENGAGEMENT_TARGET or duckdb)")
     run.set_defaults(handler=command_run)
+
+    generate = commands.add_parser("generate", help="write macros/generated/ from score_models/*.yml",
+                                   description="Generate the measure macros from the score-model declarations.")
+    generate.add_argument("--check", action="store_true",
+                          help="write nothing; exit 1 when a generated file is stale or missing")
+    generate.add_argument("--project-dir", default=str(PROJECT_DIR), help=argparse.SUPPRESS)
+    generate.set_defaults(handler=command_generate)
+
+    validate = commands.add_parser("validate", help="check declarations, seeds, generated macros, lint and parse",
+                                   description="Check the configuration before anything runs: declarations, the "
+                                               "weights, bands, alias and allow-list seeds, generated macros, "
+                                               "sqlfluff lint and dbt parse. Reports every problem found.")
+    validate.add_argument("--skip-lint", action="store_true", help="do not run sqlfluff lint")
+    validate.add_argument("--skip-parse", action="store_true", help="do not run dbt parse")
+    validate.add_argument("--project-dir", default=str(PROJECT_DIR), help=argparse.SUPPRESS)
+    validate.set_defaults(handler=command_validate)
 
     sample = commands.add_parser("sample", help="write the deterministic sample raw events",
                                  description="Write the deterministic sample of raw events (CSV).")

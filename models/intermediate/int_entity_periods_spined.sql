@@ -1,9 +1,10 @@
 {#-
-    One row per entity (user) and UTC calendar month, from the month of the entity's first clean
+    One row per entity (the score model's: user or account) and UTC calendar month, from the month of the entity's first clean
     event through the as_of_date month, active or not: quiet months are what the score is for.
     effective_end is where the month's window stops: the month's last day, or as_of_date.
 -#}
 {%- set as_of_literal = engagement_date_var('as_of_date') -%}
+{%- set entity_column = engagement_score_model().entity_column -%}
 
 with
 
@@ -26,22 +27,24 @@ as_of as (
 entity_bounds as (
 
     select
-        events.user_id as entity_id,
+        events.{{ entity_column }} as entity_id,
         min(events.occurred_on) as first_event_on
     from events
     cross join as_of
-    where events.occurred_on <= as_of.as_of_date
-    group by events.user_id
+    where
+        events.occurred_on <= as_of.as_of_date
+        and events.{{ entity_column }} is not null
+    group by events.{{ entity_column }}
 
 ),
 
 latest_accounts as (
 
     select
-        events.user_id as entity_id,
+        events.{{ entity_column }} as entity_id,
         events.account_id,
         row_number() over (
-            partition by events.user_id
+            partition by events.{{ entity_column }}
             order by events.occurred_at desc, events.event_id desc
         ) as recency_rank
     from events
@@ -49,6 +52,7 @@ latest_accounts as (
     where
         events.occurred_on <= as_of.as_of_date
         and events.account_id is not null
+        and events.{{ entity_column }} is not null
 
 ),
 

@@ -4,7 +4,8 @@
     open); per-unit rows earn points for each full unit, held to the cap. A null measure, or a
     value in no tier, earns 0. The points of an entity and period add up to its score.
 -#}
-{%- set score_model = engagement_string_literal(var('score_model', 'saas_customer')) -%}
+{%- set declaration = engagement_score_model() -%}
+{%- set score_model = engagement_string_literal(declaration.name) -%}
 
 with
 
@@ -14,17 +15,9 @@ measures as (
 
 ),
 
-score_models as (
-
-    select * from {{ ref('score_models') }}
-    where score_model = {{ score_model }}
-
-),
-
 signals as (
 
-    select * from {{ ref('engagement_signals') }}
-    where score_model = {{ score_model }}
+    {{ engagement_signals_relation(declaration) }}
 
 ),
 
@@ -43,9 +36,9 @@ signal_values as (
         signals.signal,
         signals.measure,
         case signals.measure
-            {%- for measure in engagement_measure_names() %}
-            when {{ engagement_string_literal(measure) }}
-                then cast(measures.{{ measure }} as {{ engagement_type_double() }})
+            {%- for signal in declaration.signals %}
+            when {{ engagement_string_literal(signal.measure) }}
+                then cast(measures.{{ adapter.quote(signal.measure) }} as {{ engagement_type_double() }})
             {%- endfor %}
         end as measure_value
     from measures
@@ -98,8 +91,8 @@ points_earned as (
 final as (
 
     select
-        score_models.score_model,
-        score_models.entity_type,
+        {{ score_model }} as score_model,
+        {{ engagement_string_literal(declaration.entity_type) }} as entity_type,
         points_earned.entity_id,
         points_earned.period_start,
         points_earned.signal,
@@ -107,7 +100,6 @@ final as (
         points_earned.measure_value,
         cast(points_earned.points as decimal(18, 4)) as points
     from points_earned
-    cross join score_models
 
 )
 

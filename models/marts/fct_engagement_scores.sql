@@ -2,7 +2,8 @@
     The engagement score of every entity and month: the sum of its signals' points, the best
     score the weights allow, the score normalized to 0-100, and the band the score falls in.
 -#}
-{%- set score_model = engagement_string_literal(var('score_model', 'saas_customer')) -%}
+{%- set declaration = engagement_score_model() -%}
+{%- set score_model = engagement_string_literal(declaration.name) -%}
 
 with
 
@@ -18,17 +19,9 @@ periods as (
 
 ),
 
-score_models as (
-
-    select * from {{ ref('score_models') }}
-    where score_model = {{ score_model }}
-
-),
-
 signals as (
 
-    select * from {{ ref('engagement_signals') }}
-    where score_model = {{ score_model }}
+    {{ engagement_signals_relation(declaration) }}
 
 ),
 
@@ -117,8 +110,8 @@ scored as (
 final as (
 
     select
-        score_models.score_model,
-        score_models.entity_type,
+        {{ score_model }} as score_model,
+        {{ engagement_string_literal(declaration.entity_type) }} as entity_type,
         scored.entity_id,
         scored.account_id,
         scored.period_start,
@@ -129,7 +122,6 @@ final as (
         cast(scored.normalized_score as decimal(5, 2)) as normalized_score,
         bands.band
     from scored
-    cross join score_models
     left join bands
         on
             scored.score >= coalesce(bands.min_score, scored.score)

@@ -11,7 +11,7 @@ weights as (
 
 signals as (
 
-    select * from {{ ref('engagement_signals') }}
+    {{ engagement_declared_signals() }}
 
 ),
 
@@ -22,7 +22,7 @@ row_problems as (
         weights.signal,
         case
             when signals.signal is null
-                then 'signal is not declared in engagement_signals for this score model'
+                then 'signal is not declared in score_models/<score_model>.yml'
             when weights.rule = 'per_unit' and (weights.unit is null or weights.unit <= 0)
                 then 'per_unit row needs unit > 0'
             when weights.rule = 'per_unit' and weights.points > 0 and weights.cap is null

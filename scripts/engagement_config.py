@@ -1,0 +1,546 @@
+"""Loading and validating the scoring configuration: score-model declarations and seeds.
+
+Every check reports a Problem that names the file, the line or row, the value and what would
+be accepted, and all problems are reported at once. Nothing here builds SQL.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+import yaml
+
+NAME_PATTERN = re.compile(r"[a-z][a-z0-9_]{0,62}")
+PROPERTY_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
+NUMBER_PATTERN = re.compile(r"-?[0-9]{1,14}(\.[0-9]{1,4})?")
+
+ENTITIES = {"user": "user_id", "account": "account_id"}
+PERIODS = {"month"}
+
+TOP_LEVEL_REQUIRED = {"score_model", "entity", "signals"}
+TOP_LEVEL_OPTIONAL = {"description", "period"}
+SIGNAL_COMMON_REQUIRED = {"signal", "kind"}
+SIGNAL_COMMON_OPTIONAL = {"description", "measure"}
+
+# kind -> (required keys, optional keys), beyond the common ones
+KINDS: dict[str, tuple[set[str], set[str]]] = {
+    "count": ({"event_type"}, set()),
+    "active_days": (set(), {"event_type"}),
+    "distinct_values": ({"event_type", "property"}, {"allow_list"}),
+    "sum": ({"event_type", "property"}, {"divide_by"}),
+    "average": ({"event_type", "property"}, {"divide_by"}),
+    "min": ({"event_type", "property"}, {"divide_by"}),
+    "max": ({"event_type", "property"}, {"divide_by"}),
+    "days_since_last_event": (set(), {"event_type"}),
+    "latest_value": ({"event_type", "property"}, set()),
+    "open_items": ({"event_type", "close_event_type", "key_property"}, set()),
+}
+
+WEIGHTS_COLUMNS = ["score_model", "signal", "rule", "min_value", "max_value", "unit", "points", "cap", "label"]
+BANDS_COLUMNS = ["score_model", "band", "min_score", "max_score", "band_order"]
+ALIASES_COLUMNS = ["alias", "event_type"]
+RULES = {"tier", "per_unit"}
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    where: str
+    value: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.where}: {self.message} (got {self.value})"
+
+
+@dataclass
+class Signal:
+    signal: str
+    kind: str
+    measure: str
+    params: dict
+    line: int
+
+
+@dataclass
+class ScoreModel:
+    name: str
+    entity: str
+    period: str
+    signals: list[Signal]
+    source: str
+    description: str = ""
+
+    @property
+    def entity_column(self) -> str:
+        return ENTITIES[self.entity]
+
+
+@dataclass
+class Config:
+    project_dir: Path
+    models: list[ScoreModel] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+
+class _LineLoader(yaml.SafeLoader):
+    """A YAML loader that remembers the line of every mapping key (as __lines__)."""
+
+
+def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode):
+    mapping = {}
+    lines = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        mapping[key] = loader.construct_object(value_node, deep=True)
+        lines[key] = key_node.start_mark.line + 1
+    mapping["__lines__"] = lines
+    mapping["__line__"] = node.start_mark.line + 1
+    return mapping
+
+
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def _show(value) -> str:
+    return repr(value)
+
+
+def _relative(path: Path, project_dir: Path) -> str:
+    try:
+        return str(path.relative_to(project_dir))
+    except ValueError:
+        return str(path)
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def load_config(project_dir: Path) -> Config:
+    """Reads every score_models/*.yml; structural problems are collected, not raised."""
+    config = Config(project_dir=project_dir)
+    directory = project_dir / "score_models"
+    files = sorted(directory.glob("*.yml")) + sorted(directory.glob("*.yaml"))
+    if not files:
+        config.problems.append(Problem("score_models/", "-", "no files", "declare at least one score model in "
+                                       "score_models/<name>.yml"))
+    seen_models: dict[str, str] = {}
+    for path in files:
+        model = _load_model(path, config)
+        if model is None:
+            continue
+        if model.name in seen_models:
+            config.problems.append(Problem(model.source, "line 1", _show(model.name),
+                                           f"score_model is already declared in {seen_models[model.name]}"))
+            continue
+        seen_models[model.name] = model.source
+        config.models.append(model)
+    return config
+
+
+def _load_model(path: Path, config: Config) -> ScoreModel | None:
+    name = _relative(path, config.project_dir)
+    problems = config.problems
+    try:
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LineLoader)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark else "-"
+        problems.append(Problem(name, where, "the file", f"is not valid YAML: {getattr(error, 'problem', error)}"))
+        return None
+    except UnicodeDecodeError:
+        problems.append(Problem(name, "-", "the file", "is not UTF-8 text"))
+        return None
+    if not isinstance(data, dict):
+        problems.append(Problem(name, "line 1", _show(type(data).__name__),
+                                "a score model file is a mapping with keys score_model, entity, signals"))
+        return None
+
+    lines = data.get("__lines__", {})
+    start = len(problems)
+    _check_keys(data, TOP_LEVEL_REQUIRED, TOP_LEVEL_OPTIONAL, name, lines, "score model", problems)
+
+    model_name = data.get("score_model")
+    if "score_model" in data and not _valid_name(model_name):
+        problems.append(Problem(name, f"line {lines.get('score_model', 1)}", _show(model_name),
+                                "score_model must match ^[a-z][a-z0-9_]{0,62}$"))
+    elif "score_model" in data and model_name != path.stem:
+        problems.append(Problem(name, f"line {lines.get('score_model', 1)}", _show(model_name),
+                                f"score_model must equal the file name, {path.stem!r}"))
+    entity = data.get("entity")
+    if "entity" in data and entity not in ENTITIES:
+        problems.append(Problem(name, f"line {lines.get('entity', 1)}", _show(entity),
+                                f"entity must be one of {sorted(ENTITIES)}"))
+    period = data.get("period", "month")
+    if period not in PERIODS:
+        problems.append(Problem(name, f"line {lines.get('period', 1)}", _show(period),
+                                f"period must be one of {sorted(PERIODS)}"))
+    description = data.get("description", "")
+    if not isinstance(description, str):
+        problems.append(Problem(name, f"line {lines.get('description', 1)}", _show(description),
+                                "description must be text"))
+
+    raw_signals = data.get("signals")
+    signals: list[Signal] = []
+    if "signals" in data and (not isinstance(raw_signals, list) or not raw_signals):
+        problems.append(Problem(name, f"line {lines.get('signals', 1)}", _show(raw_signals),
+                                "signals must be a non-empty list of mappings"))
+    elif isinstance(raw_signals, list):
+        for index, item in enumerate(raw_signals):
+            signal = _load_signal(item, index, name, config, lines.get("signals", 1))
+            if signal is not None:
+                signals.append(signal)
+        _check_unique(signals, "signal", name, problems)
+        _check_unique(signals, "measure", name, problems)
+
+    if len(problems) > start:
+        return None
+    return ScoreModel(model_name, entity, period, signals, name, description)
+
+
+def _valid_name(value) -> bool:
+    return isinstance(value, str) and NAME_PATTERN.fullmatch(value) is not None
+
+
+def _check_keys(data: dict, required: set, optional: set, file: str, lines: dict, what: str, problems: list) -> None:
+    allowed = required | optional
+    for key in data:
+        if key in ("__lines__", "__line__"):
+            continue
+        if key not in allowed:
+            problems.append(Problem(file, f"line {lines.get(key, data.get('__line__', 1))}", _show(key),
+                                    f"unknown key in a {what}; accepted keys: {', '.join(sorted(allowed))}"))
+    for key in sorted(required - set(data)):
+        problems.append(Problem(file, f"line {data.get('__line__', 1)}", "nothing",
+                                f"a {what} needs the key {key!r}"))
+
+
+def _load_signal(item, index: int, file: str, config: Config, list_line: int) -> Signal | None:
+    problems = config.problems
+    if not isinstance(item, dict):
+        problems.append(Problem(file, f"signals[{index}] near line {list_line}", _show(item),
+                                "each signal is a mapping with keys signal, kind, ..."))
+        return None
+    lines = item["__lines__"]
+    line = item["__line__"]
+    start = len(problems)
+    kind = item.get("kind")
+    if "kind" in item and kind not in KINDS:
+        problems.append(Problem(file, f"line {lines.get('kind', line)}", _show(kind),
+                                f"unknown measure kind; accepted: {', '.join(KINDS)}"))
+        required, optional = SIGNAL_COMMON_REQUIRED, SIGNAL_COMMON_OPTIONAL | set().union(*(
+            r | o for r, o in KINDS.values()))
+    elif kind in KINDS:
+        required = SIGNAL_COMMON_REQUIRED | KINDS[kind][0]
+        optional = SIGNAL_COMMON_OPTIONAL | KINDS[kind][1]
+    else:
+        required, optional = SIGNAL_COMMON_REQUIRED, SIGNAL_COMMON_OPTIONAL
+    what = f"signal of kind {kind!r}" if kind in KINDS else "signal"
+    _check_keys(item, required, optional, file, lines, what, problems)
+
+    def where(key: str) -> str:
+        return f"line {lines.get(key, line)}"
+
+    for key in ("signal", "measure"):
+        if key in item and not _valid_name(item[key]):
+            problems.append(Problem(file, where(key), _show(item[key]), f"{key} must match ^[a-z][a-z0-9_]{{0,62}}$"))
+    for key in ("event_type", "close_event_type"):
+        if key in item and not _valid_name(item[key]):
+            problems.append(Problem(file, where(key), _show(item[key]),
+                                    f"{key} must be a canonical event type matching ^[a-z][a-z0-9_]{{0,62}}$"))
+    for key in ("property", "key_property"):
+        if key in item and not (isinstance(item[key], str) and PROPERTY_PATTERN.fullmatch(item[key])):
+            problems.append(Problem(file, where(key), _show(item[key]),
+                                    f"{key} must be a JSON property name matching ^[A-Za-z_][A-Za-z0-9_]{{0,62}}$"))
+    if "divide_by" in item and not (_is_number(item["divide_by"]) and item["divide_by"] > 0):
+        problems.append(Problem(file, where("divide_by"), _show(item["divide_by"]), "divide_by must be a number > 0"))
+    if "description" in item and not isinstance(item["description"], str):
+        problems.append(Problem(file, where("description"), _show(item["description"]), "description must be text"))
+    if "allow_list" in item:
+        _check_allow_list(item, file, where("allow_list"), config)
+
+    if len(problems) > start:
+        return None
+    params = {key: value for key, value in item.items() if key not in ("__lines__", "__line__")}
+    return Signal(item["signal"], kind, item.get("measure", item["signal"]), params, line)
+
+
+def _check_allow_list(item: dict, file: str, where: str, config: Config) -> None:
+    seed = item["allow_list"]
+    problems = config.problems
+    if not _valid_name(seed):
+        problems.append(Problem(file, where, _show(seed), "allow_list must name a seed, ^[a-z][a-z0-9_]{0,62}$"))
+        return
+    path = config.project_dir / "seeds" / f"{seed}.csv"
+    if not path.exists():
+        problems.append(Problem(file, where, _show(seed), f"allow_list names no seed: seeds/{seed}.csv does not exist"))
+        return
+    with path.open(newline="", encoding="utf-8") as handle:
+        header = next(csv.reader(handle), [])
+    needed = ["score_model", item.get("property")]
+    if header != needed:
+        problems.append(Problem(file, where, _show(seed),
+                                f"the allow-list seed seeds/{seed}.csv must have the columns {','.join(map(str, needed))}"
+                                f" (score model, then the property's values); it has {','.join(header)}"))
+
+
+def _check_unique(signals: list[Signal], attribute: str, file: str, problems: list) -> None:
+    seen: dict[str, int] = {}
+    for signal in signals:
+        value = getattr(signal, attribute)
+        if value in seen:
+            problems.append(Problem(file, f"line {signal.line}", _show(value),
+                                    f"{attribute} names must be unique in a score model (also at line {seen[value]})"))
+        else:
+            seen[value] = signal.line
+
+
+# ---------------------------------------------------------------------------------------------
+# seeds
+
+
+def _read_seed(path: Path, columns: list[str], config: Config) -> list[tuple[int, dict]] | None:
+    name = _relative(path, config.project_dir)
+    if not path.exists():
+        config.problems.append(Problem(name, "-", "missing file", "the seed is required"))
+        return None
+    try:
+        with path.open(newline="", encoding="utf-8") as handle:
+            reader = csv.reader(handle)
+            header = next(reader, None)
+            rows = [(reader.line_num, row) for row in reader]
+    except (UnicodeDecodeError, csv.Error) as error:
+        config.problems.append(Problem(name, "-", "the file", f"is not a readable UTF-8 CSV file: {error}"))
+        return None
+    if header != columns:
+        config.problems.append(Problem(name, "line 1", _show(",".join(header or [])),
+                                       f"the header must be exactly {','.join(columns)}"))
+        return None
+    result = []
+    for line, row in rows:
+        if not row:
+            continue
+        if len(row) != len(columns):
+            config.problems.append(Problem(name, f"row {line}", _show(",".join(row)),
+                                           f"a row needs {len(columns)} fields ({','.join(columns)}), it has {len(row)}"))
+            continue
+        result.append((line, dict(zip(columns, row))))
+    return result
+
+
+def _number(text: str, file: str, line: int, column: str, config: Config, required: bool) -> Decimal | None:
+    text = text.strip()
+    if text == "":
+        if required:
+            config.problems.append(Problem(file, f"row {line}", f"{column}=''", f"{column} is required"))
+        return None
+    if not NUMBER_PATTERN.fullmatch(text):
+        config.problems.append(Problem(file, f"row {line}", f"{column}={text!r}",
+                                       f"{column} must be a decimal number like -12.5 (at most 14 digits before "
+                                       "the point and 4 after)"))
+        return None
+    try:
+        return Decimal(text)
+    except InvalidOperation:  # pragma: no cover - the pattern already excludes this
+        return None
+
+
+def check_weights(config: Config) -> None:
+    path = config.project_dir / "seeds" / "engagement_weights.csv"
+    file = _relative(path, config.project_dir)
+    rows = _read_seed(path, WEIGHTS_COLUMNS, config)
+    if rows is None:
+        return
+    declared = {model.name: {signal.signal for signal in model.signals} for model in config.models}
+    by_signal: dict[tuple[str, str], list[tuple[int, dict, dict]]] = {}
+    for line, row in rows:
+        model, signal, rule = row["score_model"], row["signal"], row["rule"]
+        start = len(config.problems)
+        if model not in declared:
+            config.problems.append(Problem(file, f"row {line}", f"score_model={model!r}",
+                                           f"no such score model; declared: {', '.join(sorted(declared)) or 'none'}"))
+        elif signal not in declared[model]:
+            config.problems.append(Problem(file, f"row {line}", f"signal={signal!r}",
+                                           f"signal is not declared in score_models/{model}.yml; declared: "
+                                           f"{', '.join(sorted(declared[model]))}"))
+        if rule not in RULES:
+            config.problems.append(Problem(file, f"row {line}", f"rule={rule!r}", "rule must be tier or per_unit"))
+        numbers = {column: _number(row[column], file, line, column, config, column == "points")
+                   for column in ("min_value", "max_value", "unit", "points", "cap")}
+        if len(config.problems) > start:
+            continue
+        if rule == "per_unit":
+            if numbers["min_value"] is not None or numbers["max_value"] is not None:
+                config.problems.append(Problem(file, f"row {line}", "min_value/max_value",
+                                               "a per_unit row leaves min_value and max_value blank"))
+            if numbers["unit"] is None or numbers["unit"] <= 0:
+                config.problems.append(Problem(file, f"row {line}", f"unit={row['unit']!r}",
+                                               "a per_unit row needs unit > 0"))
+            if numbers["points"] > 0 and numbers["cap"] is None:
+                config.problems.append(Problem(file, f"row {line}", "cap=''",
+                                               "a per_unit row with positive points needs a cap, else the maximum "
+                                               "score is unbounded"))
+            if numbers["cap"] is not None and numbers["cap"] * numbers["points"] < 0:
+                config.problems.append(Problem(file, f"row {line}", f"cap={row['cap']!r}",
+                                               "cap must have the same sign as points"))
+        else:
+            if numbers["unit"] is not None or numbers["cap"] is not None:
+                config.problems.append(Problem(file, f"row {line}", "unit/cap", "a tier row leaves unit and cap blank"))
+            low, high = numbers["min_value"], numbers["max_value"]
+            if low is None and high is None:
+                config.problems.append(Problem(file, f"row {line}", "min_value='', max_value=''",
+                                               "a tier row needs min_value or max_value"))
+            elif low is not None and high is not None and low >= high:
+                config.problems.append(Problem(file, f"row {line}", f"min_value={low}, max_value={high}",
+                                               "a tier needs min_value < max_value (min inclusive, max exclusive)"))
+        by_signal.setdefault((model, signal), []).append((line, row, numbers))
+
+    for (model, signal), entries in by_signal.items():
+        rules = {row["rule"] for _, row, _ in entries}
+        lines = ", ".join(str(line) for line, _, _ in entries)
+        if len(rules) > 1:
+            config.problems.append(Problem(file, f"rows {lines}", f"signal={signal!r}",
+                                           "a signal has either tier rows or one per_unit row, not both"))
+        elif rules == {"per_unit"} and len(entries) > 1:
+            config.problems.append(Problem(file, f"rows {lines}", f"signal={signal!r}",
+                                           "a per_unit signal has exactly one row"))
+        elif rules == {"tier"}:
+            tiers = sorted(entries, key=lambda entry: (entry[2]["min_value"] is not None,
+                                                       entry[2]["min_value"] or 0))
+            for (line_a, _, a), (line_b, _, b) in zip(tiers, tiers[1:]):
+                a_high = a["max_value"]
+                if a_high is None or (b["min_value"] is None) or b["min_value"] < a_high:
+                    config.problems.append(Problem(file, f"rows {line_a} and {line_b}", f"signal={signal!r}",
+                                                   "tiers overlap: a value would match both rows "
+                                                   "(min_value inclusive, max_value exclusive)"))
+    for model in config.models:
+        for signal in model.signals:
+            if (model.name, signal.signal) not in by_signal:
+                config.problems.append(Problem(file, "-", f"signal={signal.signal!r}",
+                                               f"declared in {model.source} (line {signal.line}) but has no weight "
+                                               "rows, so it would always score 0"))
+
+
+def check_bands(config: Config) -> None:
+    path = config.project_dir / "seeds" / "engagement_bands.csv"
+    file = _relative(path, config.project_dir)
+    rows = _read_seed(path, BANDS_COLUMNS, config)
+    if rows is None:
+        return
+    declared = {model.name for model in config.models}
+    by_model: dict[str, list[tuple[int, dict, Decimal | None, Decimal | None]]] = {}
+    for line, row in rows:
+        start = len(config.problems)
+        if row["score_model"] not in declared:
+            config.problems.append(Problem(file, f"row {line}", f"score_model={row['score_model']!r}",
+                                           f"no such score model; declared: {', '.join(sorted(declared)) or 'none'}"))
+        if row["band"].strip() == "":
+            config.problems.append(Problem(file, f"row {line}", "band=''", "band needs a name"))
+        low = _number(row["min_score"], file, line, "min_score", config, False)
+        high = _number(row["max_score"], file, line, "max_score", config, False)
+        if not re.fullmatch(r"[0-9]{1,4}", row["band_order"].strip()):
+            config.problems.append(Problem(file, f"row {line}", f"band_order={row['band_order']!r}",
+                                           "band_order must be a whole number (1 = best)"))
+        if len(config.problems) == start:
+            by_model.setdefault(row["score_model"], []).append((line, row, low, high))
+    for model in sorted(declared):
+        bands = by_model.get(model, [])
+        if not bands:
+            config.problems.append(Problem(file, "-", f"score_model={model!r}", "the score model has no bands"))
+            continue
+        names: dict[str, int] = {}
+        for line, row, _, _ in bands:
+            if row["band"] in names:
+                config.problems.append(Problem(file, f"row {line}", f"band={row['band']!r}",
+                                               f"band names must be unique per score model (also row {names[row['band']]})"))
+            names.setdefault(row["band"], line)
+        ordered = sorted(bands, key=lambda band: (band[2] is not None, band[2] or 0))
+        first_line, _, first_low, _ = ordered[0]
+        if first_low is not None:
+            config.problems.append(Problem(file, f"row {first_line}", f"min_score={first_low}",
+                                           "the lowest band must leave min_score blank, so every low score has a band"))
+        last_line, _, _, last_high = ordered[-1]
+        if last_high is not None:
+            config.problems.append(Problem(file, f"row {last_line}", f"max_score={last_high}",
+                                           "the highest band must leave max_score blank, so every high score has a band"))
+        for line, _, low, high in ordered:
+            if low is not None and high is not None and low >= high:
+                config.problems.append(Problem(file, f"row {line}", f"min_score={low}, max_score={high}",
+                                               "min_score must be below max_score"))
+        for (line_a, _, _, high_a), (line_b, _, low_b, _) in zip(ordered, ordered[1:]):
+            if high_a is None or low_b is None or high_a != low_b:
+                gap_or_overlap = "overlap" if (high_a is None or low_b is None or low_b < high_a) else "gap"
+                config.problems.append(Problem(file, f"rows {line_a} and {line_b}",
+                                               f"max_score={high_a}, min_score={low_b}",
+                                               f"bands must be contiguous: a band's min_score equals the max_score "
+                                               f"of the band below ({gap_or_overlap})"))
+
+
+def normalize_event_type(text: str) -> str:
+    """The staging model's normalization, for checking the alias seed (same rule, written in Python)."""
+    return re.sub(r"^_+|_+$", "", re.sub(r"[\s.\-]+", "_", text.strip().lower()))
+
+
+def check_aliases(config: Config) -> None:
+    path = config.project_dir / "seeds" / "event_type_aliases.csv"
+    file = _relative(path, config.project_dir)
+    rows = _read_seed(path, ALIASES_COLUMNS, config)
+    if rows is None:
+        return
+    targets: dict[str, tuple[int, str]] = {}
+    canonical = {normalize_event_type(row["event_type"]) for _, row in rows}
+    for line, row in rows:
+        alias, target = normalize_event_type(row["alias"]), normalize_event_type(row["event_type"])
+        if alias == "":
+            config.problems.append(Problem(file, f"row {line}", f"alias={row['alias']!r}",
+                                           "alias is empty once normalized"))
+            continue
+        if target == "":
+            config.problems.append(Problem(file, f"row {line}", f"event_type={row['event_type']!r}",
+                                           "event_type is empty once normalized"))
+            continue
+        if alias in targets and targets[alias][1] != target:
+            config.problems.append(Problem(file, f"row {line}", f"alias={row['alias']!r}",
+                                           f"the alias maps to {targets[alias][1]!r} at row {targets[alias][0]}; "
+                                           f"an alias maps to one canonical type"))
+        elif alias in canonical and alias != target:
+            config.problems.append(Problem(file, f"row {line}", f"alias={row['alias']!r}",
+                                           "the alias is itself a canonical event type; it cannot map to another"))
+        targets.setdefault(alias, (line, target))
+
+
+def check_allow_list_rows(config: Config) -> None:
+    for model in config.models:
+        for signal in model.signals:
+            seed = signal.params.get("allow_list")
+            if not seed:
+                continue
+            path = config.project_dir / "seeds" / f"{seed}.csv"
+            rows = _read_seed(path, ["score_model", signal.params["property"]], config)
+            file = _relative(path, config.project_dir)
+            seen: dict[tuple[str, str], int] = {}
+            for line, row in rows or []:
+                value = row[signal.params["property"]].strip().lower()
+                if value == "":
+                    config.problems.append(Problem(file, f"row {line}", "''", "allow-list values must not be blank"))
+                key = (row["score_model"], value)
+                if key in seen:
+                    config.problems.append(Problem(file, f"row {line}", _show(value),
+                                                   f"duplicate allow-list value (also row {seen[key]})"))
+                seen.setdefault(key, line)
+
+
+def check_configuration(project_dir: Path) -> Config:
+    """Every data check: declarations and seeds. Returns the config with its problems."""
+    config = load_config(project_dir)
+    check_weights(config)
+    check_bands(config)
+    check_aliases(config)
+    check_allow_list_rows(config)
+    return config
