@@ -1,6 +1,8 @@
 # One command for the main job, one for the tests; both install what they need first.
-#   make run    build the scores on DuckDB (sample data generated when missing) and print the band summary
-#   make test   lint the SQL and run every test (dbt unit and data tests, integration fixture, pytest)
+#   make run       build the scores on DuckDB (sample data generated when missing) and print the band summary
+#   make test      validate the configuration (declarations, seeds, generated macros, sqlfluff, dbt parse),
+#                  then run every test (dbt unit and data tests, integration fixture, pytest)
+#   make generate  regenerate macros/generated/ after editing score_models/*.yml
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -9,7 +11,7 @@ INSTALLED := $(VENV)/.installed-$(shell cksum < requirements.txt | cut -d' ' -f1
 export DBT_PROFILES_DIR := $(CURDIR)
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: install run test lint pytest sample clean lock
+.PHONY: install run test lint validate generate pytest sample clean lock
 
 install: $(INSTALLED)
 
@@ -26,12 +28,18 @@ sample: install
 	$(BIN)/python scripts/engagement.py sample
 
 lint: install
-	$(BIN)/sqlfluff lint models macros tests
+	$(BIN)/sqlfluff lint models tests
+
+generate: install
+	$(BIN)/python scripts/engagement.py generate
+
+validate: install
+	$(BIN)/python scripts/engagement.py validate
 
 pytest: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-test: lint pytest
+test: validate pytest
 
 clean:
 	rm -rf target logs data .pytest_cache

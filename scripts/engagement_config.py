@@ -86,6 +86,8 @@ class Config:
     project_dir: Path
     models: list[ScoreModel] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    # score models whose declaration was refused: their seed rows are not checked against it
+    refused: set[str] = field(default_factory=set)
 
 
 class _LineLoader(yaml.SafeLoader):
@@ -134,6 +136,7 @@ def load_config(project_dir: Path) -> Config:
     for path in files:
         model = _load_model(path, config)
         if model is None:
+            config.refused.add(path.stem)
             continue
         if model.name in seen_models:
             config.problems.append(Problem(model.source, "line 1", _show(model.name),
@@ -359,8 +362,11 @@ def check_weights(config: Config) -> None:
         return
     declared = {model.name: {signal.signal for signal in model.signals} for model in config.models}
     by_signal: dict[tuple[str, str], list[tuple[int, dict, dict]]] = {}
+    mentioned = {(row["score_model"], row["signal"]) for _, row in rows}
     for line, row in rows:
         model, signal, rule = row["score_model"], row["signal"], row["rule"]
+        if model in config.refused:
+            continue
         start = len(config.problems)
         if model not in declared:
             config.problems.append(Problem(file, f"row {line}", f"score_model={model!r}",
@@ -421,7 +427,7 @@ def check_weights(config: Config) -> None:
                                                    "(min_value inclusive, max_value exclusive)"))
     for model in config.models:
         for signal in model.signals:
-            if (model.name, signal.signal) not in by_signal:
+            if (model.name, signal.signal) not in mentioned:
                 config.problems.append(Problem(file, "-", f"signal={signal.signal!r}",
                                                f"declared in {model.source} (line {signal.line}) but has no weight "
                                                "rows, so it would always score 0"))
@@ -436,6 +442,8 @@ def check_bands(config: Config) -> None:
     declared = {model.name for model in config.models}
     by_model: dict[str, list[tuple[int, dict, Decimal | None, Decimal | None]]] = {}
     for line, row in rows:
+        if row["score_model"] in config.refused:
+            continue
         start = len(config.problems)
         if row["score_model"] not in declared:
             config.problems.append(Problem(file, f"row {line}", f"score_model={row['score_model']!r}",

@@ -70,11 +70,22 @@ class MeasureSql:
         self.carried: list[str] = []  # window expressions in carried_forward
         self.final: str = ""  # the measure's expression in final
 
+    def rename(self, old: str, new: str) -> None:
+        """Points this measure's SQL at another (identical) working column."""
+        for attribute in ("aggregates", "ctes", "carried"):
+            setattr(self, attribute, [text.replace(old, new) for text in getattr(self, attribute)])
+        self.final = self.final.replace(old, new)
+
 
 def measure_sql(signal: Signal, model: ScoreModel) -> MeasureSql:
     kind, measure, params = signal.kind, signal.measure, signal.params
     out = MeasureSql()
-    value = column(measure, "value")
+    # a working column named for what it holds, so that measures reading the same value share it
+    if "property" in params and "allow_list" not in params:
+        holds = "text" if kind == "distinct_values" else "number"
+        value = f"{params['event_type']}__{params['property'].lower()}__{holds}"
+    else:
+        value = column(measure, "value")
     running = (f"over (\n            partition by periods.entity_id\n            order by periods.period_start\n"
                f"            rows between unbounded preceding and current row\n        )")
     if kind in ("count", "active_days", "days_since_last_event"):
@@ -83,7 +94,10 @@ def measure_sql(signal: Signal, model: ScoreModel) -> MeasureSql:
             out.aggregates.append(f"count(case when {_scoped(condition)} then event_id end) as {ident(measure)}")
         elif kind == "active_days":
             target = f"case when {_scoped(condition)} then occurred_on end" if condition else "occurred_on"
-            out.aggregates.append(f"count(distinct\n            {target}\n        ) as {ident(measure)}")
+            if condition:
+                out.aggregates.append(f"count(distinct\n            {target}\n        ) as {ident(measure)}")
+            else:
+                out.aggregates.append(f"count(distinct {target}) as {ident(measure)}")
         else:
             target = f"case when {_scoped(condition)} then occurred_on end" if condition else "occurred_on"
             out.aggregates.append(f"max({target}) as {column(measure, 'last_on')}")
@@ -215,7 +229,22 @@ def render_model(model: ScoreModel) -> str:
         "events.occurred_at",
         "events.occurred_on",
         "cast({{ dbt.date_trunc('month', 'events.occurred_on') }} as date) as period_start",
-    ] + [column_sql for part in parts for column_sql in part.scope_columns]
+    ]
+    # measures that read the same value (say min and max of one property) share one column
+    seen: dict[str, str] = {}
+    for part in parts:
+        for column_sql in list(part.scope_columns):
+            expression, name = column_sql.rsplit(" as ", 1)
+            if expression in seen:
+                part.scope_columns.remove(column_sql)
+                part.rename(name, seen[expression])
+                continue
+            if name in seen.values():  # same name, other expression (properties differing in case)
+                unique = f"{name}__{len(seen)}"
+                part.rename(name, unique)
+                column_sql, name = f"{expression} as {unique}", unique
+            seen[expression] = name
+            scope_columns.append(column_sql)
     joins = [join for part in parts for join in part.joins]
     scope = ("    select\n        " + ",\n        ".join(scope_columns) + "\n    from events\n    cross join as_of\n"
              + "".join(f"    {join}\n" for join in joins)

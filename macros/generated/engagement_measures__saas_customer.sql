@@ -44,11 +44,11 @@ events_in_scope as (
         case
             when events.event_type = {{ engagement_string_literal('session_end') }}
                 then {{ engagement_safe_to_number(engagement_json_scalar('events.properties', 'duration_seconds')) }}
-        end as avg_session_minutes__value,
+        end as session_end__duration_seconds__number,
         case
             when events.event_type = {{ engagement_string_literal('nps_response') }}
                 then {{ engagement_safe_to_number(engagement_json_scalar('events.properties', 'score')) }}
-        end as latest_nps__value,
+        end as nps_response__score__number,
         case
             when
                 events.event_type = {{ engagement_string_literal('ticket_opened') }}
@@ -74,8 +74,8 @@ period_activity as (
             case when event_type = {{ engagement_string_literal('login') }} then occurred_on end
         ) as {{ adapter.quote('login_days') }},
         count(distinct features_adopted__value) as {{ adapter.quote('features_adopted') }},
-        sum(avg_session_minutes__value)
-        / nullif(60 * count(avg_session_minutes__value), 0) as {{ adapter.quote('avg_session_minutes') }},
+        sum(session_end__duration_seconds__number)
+        / nullif(60 * count(session_end__duration_seconds__number), 0) as {{ adapter.quote('avg_session_minutes') }},
         max(occurred_on) as days_inactive__last_on
     from events_in_scope
     group by entity_id, period_start
@@ -87,13 +87,13 @@ latest__latest_nps as (
     select
         entity_id,
         period_start,
-        latest_nps__value as latest_value,
+        nps_response__score__number as latest_value,
         row_number() over (
             partition by entity_id, period_start
             order by occurred_at desc, event_id desc
         ) as recency_rank
     from events_in_scope
-    where latest_nps__value is not null
+    where nps_response__score__number is not null
 
 ),
 

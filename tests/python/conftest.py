@@ -78,6 +78,6 @@ def copy_project(destination: Path) -> Path:
     destination.mkdir(parents=True, exist_ok=True)
     for name in ["dbt_project.yml", "profiles.yml"]:
         shutil.copy2(PROJECT_DIR / name, destination / name)
-    for name in ["models", "macros", "seeds", "tests"]:
+    for name in ["models", "macros", "seeds", "tests", "score_models"]:
         shutil.copytree(PROJECT_DIR / name, destination / name, ignore=ignore)
     return destination
