@@ -28,7 +28,7 @@ sample: install
 	$(BIN)/python scripts/engagement.py sample
 
 lint: install
-	$(BIN)/sqlfluff lint models tests
+	ENGAGEMENT_DUCKDB_PATH=:memory: $(BIN)/sqlfluff lint models tests
 
 generate: install
 	$(BIN)/python scripts/engagement.py generate

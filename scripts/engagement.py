@@ -137,10 +137,11 @@ def command_validate(args: argparse.Namespace) -> int:
                      for line in engagement_generate.stale_files(project_dir, config.models)]
     if not args.skip_lint and not problems:
         sqlfluff = Path(sys.executable).parent / "sqlfluff"
-        lint = subprocess.run([str(sqlfluff), "lint", "models", "tests"], cwd=project_dir,
-                              capture_output=True, text=True)
+        # the dbt templater compiles against the profile: an in-memory DuckDB needs no data/ folder
+        lint = subprocess.run([str(sqlfluff), "lint", "models", "tests"], cwd=project_dir, capture_output=True,
+                              text=True, env={**os.environ, "ENGAGEMENT_DUCKDB_PATH": ":memory:"})
         if lint.returncode != 0:
-            problems.append("sqlfluff lint failed:\n" + lint.stdout.strip())
+            problems.append("sqlfluff lint failed:\n" + (lint.stdout + lint.stderr).strip())
     if not args.skip_parse and not problems:
         os.chdir(project_dir)
         result = invoke_dbt(["--log-level", "none", "parse"], project_dir)
