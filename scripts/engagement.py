@@ -180,6 +180,11 @@ def command_run(args: argparse.Namespace) -> int:
     if args.as_of:
         dbt_vars["as_of_date"] = parse_date(args.as_of, "--as-of")
     config = checked_config(PROJECT_DIR)
+    if args.score_model is not None:
+        declared = sorted(model.name for model in config.models)
+        if args.score_model not in declared:
+            raise UsageError(f"--score-model {args.score_model!r} is not declared; declared: {', '.join(declared)}")
+        dbt_vars["score_model"] = args.score_model
     stale = engagement_generate.stale_files(PROJECT_DIR, config.models)
     if stale:
         raise UsageError("generated macros are out of date (" + "; ".join(stale) + "): run scripts/engagement.py generate")
@@ -212,6 +217,7 @@ def build_parser() -> argparse.ArgumentParser:
                                       "generated when missing)")
     run.add_argument("--as-of", help="score as of this UTC date, YYYY-MM-DD (default: the latest clean event date)")
     run.add_argument("--target", help="dbt target from profiles.yml (default: ENGAGEMENT_TARGET or duckdb)")
+    run.add_argument("--score-model", help="a score model declared in score_models/ (default: saas_customer)")
     run.set_defaults(handler=command_run)
 
     generate = commands.add_parser("generate", help="write macros/generated/ from score_models/*.yml",

@@ -50,6 +50,8 @@ def test_cli_help_and_usage_errors(capsys):
 
     assert engagement.main(["run", "--as-of", "2025-02-30"]) == 2
     assert "--as-of must be a date written YYYY-MM-DD, got '2025-02-30'" in capsys.readouterr().err
+    assert engagement.main(["run", "--score-model", "nope"]) == 2
+    assert "--score-model 'nope' is not declared; declared: saas_customer" in capsys.readouterr().err
 
 
 def test_a_bad_var_is_refused_with_its_name(project):
