@@ -27,6 +27,8 @@ run: install
 sample: install
 	$(BIN)/python scripts/engagement.py sample
 
+# The dbt templater opens a connection to compile; an in-memory DuckDB needs no data/ directory,
+# so lint works on a fresh clone and never locks the results file of a concurrent run.
 lint: install
 	ENGAGEMENT_DUCKDB_PATH=:memory: $(BIN)/sqlfluff lint models tests
 

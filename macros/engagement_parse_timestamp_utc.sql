@@ -4,13 +4,13 @@
 {%- endmacro %}
 
 {% macro engagement_iso_timestamp_pattern() -%}
-    {#- groups: 1 date, 2 time, 5 zone sign, 6 zone hours, 7 zone minutes -#}
-    ^([0-9]{4}-[0-9]{2}-[0-9]{2})[Tt ]([0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,9})?)?)(?:[Zz]|([+-])([0-9]{2}):?([0-9]{2}))?$
+    {#- groups: 1 date, 2 time (hour 00-23: no 24:00), 5 zone sign, 6 zone hours, 7 zone minutes -#}
+    ^([0-9]{4}-[0-9]{2}-[0-9]{2})[Tt ]((?:[01][0-9]|2[0-3]):[0-9]{2}(:[0-9]{2}(\.[0-9]{1,9})?)?)(?:[Zz]|([+-])([0-9]{2}):?([0-9]{2}))?$
 {%- endmacro %}
 
 {% macro duckdb__engagement_parse_timestamp_utc(text_expr) -%}
     {%- set pattern = engagement_iso_timestamp_pattern() -%}
-    {%- set text = 'trim(' ~ text_expr ~ ')' -%}
+    {%- set text = engagement_trim(text_expr) -%}
     case
         when
             regexp_full_match({{ text }}, '{{ pattern }}')

@@ -4,10 +4,11 @@
 {%- endmacro %}
 
 {% macro duckdb__engagement_safe_to_number(text_expr) -%}
+    {%- set text = engagement_trim(text_expr) -%}
     case
         when
-            regexp_full_match(trim({{ text_expr }}), '[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?')
-            and isfinite(try_cast(trim({{ text_expr }}) as double))
-            then try_cast(trim({{ text_expr }}) as double)
+            regexp_full_match({{ text }}, '[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?')
+            and isfinite(try_cast({{ text }} as double))
+            then try_cast({{ text }} as double)
     end
 {%- endmacro %}

@@ -47,9 +47,9 @@ parsed as (
 
     select
         raw_text.*,
-        nullif(trim(raw_text.raw_event_id), '') as event_id,
-        nullif(trim(raw_text.raw_user_id), '') as user_id,
-        nullif(trim(raw_text.raw_account_id), '') as account_id,
+        nullif({{ engagement_trim('raw_text.raw_event_id') }}, '') as event_id,
+        nullif({{ engagement_trim('raw_text.raw_user_id') }}, '') as user_id,
+        nullif({{ engagement_trim('raw_text.raw_account_id') }}, '') as account_id,
         nullif({{ engagement_normalize_event_type('raw_event_type') }}, '') as event_type_normalized,
         {{ engagement_parse_timestamp_utc('raw_occurred_at') }} as occurred_at,
         {{ engagement_parse_timestamp_utc('raw_loaded_at') }} as loaded_at,
@@ -85,7 +85,7 @@ typed as (
         canonical_event_types.event_type is not null as is_known_event_type,
         case
             when mapped.event_type = 'feature_used'
-                then nullif(lower(trim({{ engagement_json_scalar('mapped.properties', 'feature') }})), '')
+                then nullif(lower({{ engagement_trim(engagement_json_scalar('mapped.properties', 'feature')) }}), '')
         end as feature,
         case
             when mapped.event_type = 'session_end'
@@ -97,7 +97,7 @@ typed as (
         end as nps_score_number,
         case
             when mapped.event_type in ('ticket_opened', 'ticket_resolved')
-                then nullif(trim({{ engagement_json_scalar('mapped.properties', 'ticket_id') }}), '')
+                then nullif({{ engagement_trim(engagement_json_scalar('mapped.properties', 'ticket_id')) }}, '')
         end as ticket_id
     from mapped
     left join canonical_event_types

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 
+import pytest
+
 from conftest import FIXTURES_DIR, DbtProject, copy_project
 
 VARS = {"events_path": str(FIXTURES_DIR / "integration" / "raw_events.csv"), "as_of_date": "2025-03-20"}
@@ -85,3 +87,93 @@ def test_a_bad_seed_fails_the_build_before_the_marts(tmp_path, dbt_env):
     assert any("engagement_bands_cover_every_score" in failure for failure in failures), failures
     built = {row[0] for row in project.query("select table_name from information_schema.tables")}
     assert "fct_engagement_scores" not in built
+
+
+# Broken seeds that slip past validation when someone runs `dbt build` directly: a seed test (or the
+# seed load itself) fails the build with a message naming the problem, and the score marts of the
+# last good build stay as they were. fct_events and rejected_events do not read these seeds, so
+# they may be rebuilt.
+SCORE_MARTS = ["fct_engagement_scores", "fct_engagement_score_components"]
+
+
+@pytest.fixture(scope="module")
+def good_build(tmp_path_factory, dbt_env):
+    work = tmp_path_factory.mktemp("broken_seeds")
+    project = DbtProject(copy_project(work / "project"), work)
+    result, failures = project.build(VARS)
+    assert result.success and not failures, failures
+    return project
+
+
+def score_marts(project: DbtProject) -> dict:
+    return {mart: sorted(project.query(f"select * from {mart}"), key=repr) for mart in SCORE_MARTS}
+
+
+def repeat_rows(**match):
+    """A change for rewrite_csv: the rows matching all the given column values appear twice."""
+    def change(rows):
+        return rows + [row for row in rows if all(row[column] == value for column, value in match.items())]
+    return change
+
+
+@pytest.mark.parametrize("seed, change, failing_test, problem", [
+    pytest.param("engagement_signals.csv", repeat_rows(signal="login_frequency"),
+                 "engagement_unique_combination_engagement_signals_score_model__signal",
+                 ("saas_customer", "login_frequency", 2), id="duplicate-signal-row"),
+    pytest.param("engagement_weights.csv", repeat_rows(signal="login_frequency", label="weekly"),
+                 "engagement_weights_are_consistent_engagement_weights_",
+                 ("saas_customer", "login_frequency", "tiers overlap: a value may match two rows"),
+                 id="duplicate-tier-weight-row"),
+    pytest.param("engagement_weights.csv", repeat_rows(signal="feature_adoption"),
+                 "engagement_weights_are_consistent_engagement_weights_",
+                 ("saas_customer", "feature_adoption", "a per_unit signal has exactly one row"),
+                 id="duplicate-per-unit-weight-row"),
+])
+def test_a_duplicated_seed_row_fails_its_seed_test_and_publishes_no_scores(good_build, seed, change, failing_test,
+                                                                            problem):
+    before = score_marts(good_build)
+    path = good_build.project_dir / "seeds" / seed
+    original = path.read_bytes()
+    rewrite_csv(path, change)
+    try:
+        result, failures = good_build.build(VARS)
+        assert not result.success
+        failed = [item for item in result.result if str(item.status) in ("error", "fail")]
+        assert [item.node.name for item in failed] == [failing_test], failures
+        # the test's own rows say what is wrong (what `dbt test --store-failures` would keep)
+        assert problem in good_build.query(failed[0].node.compiled_code)
+        skipped = {item.node.name for item in result.result if str(item.status) == "skipped"}
+        assert set(SCORE_MARTS) <= skipped
+        assert score_marts(good_build) == before
+    finally:
+        path.write_bytes(original)
+
+
+def test_a_weight_that_is_not_a_number_fails_the_seed_load_naming_file_column_and_value(good_build):
+    before = score_marts(good_build)
+    path = good_build.project_dir / "seeds" / "engagement_weights.csv"
+    original = path.read_bytes()
+
+    def points_with_a_word(rows):
+        for row in rows:
+            if row["label"] == "weekly":
+                row["points"] = "25 points"
+        return rows
+
+    rewrite_csv(path, points_with_a_word)
+    try:
+        result, failures = good_build.build(VARS)
+        assert not result.success
+        [error] = [item for item in result.result if str(item.status) in ("error", "fail")]
+        assert error.node.name == "engagement_weights" and error.node.resource_type == "seed", failures
+        # What dbt-duckdb says, in full: the seed and its file, the line, the column, the value and the type.
+        for words in ["Runtime Error in seed engagement_weights (seeds/engagement_weights.csv)",
+                      'Error when converting column "points"',
+                      "Could not convert string \"25 points\" to 'DECIMAL'",
+                      "saas_customer,login_frequency,tier,4,20,,25 points,,weekly"]:
+            assert words in error.message, error.message
+        skipped = {item.node.name for item in result.result if str(item.status) == "skipped"}
+        assert set(SCORE_MARTS) <= skipped
+        assert score_marts(good_build) == before
+    finally:
+        path.write_bytes(original)
