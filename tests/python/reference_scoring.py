@@ -28,6 +28,8 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
+import yaml
+
 RAW_COLUMNS = ("event_id", "occurred_at", "user_id", "account_id", "event_type", "properties", "loaded_at")
 MEASURES = ("login_days", "features_adopted", "avg_session_minutes", "days_inactive", "latest_nps", "open_tickets")
 
@@ -258,7 +260,8 @@ class Config:
         aliases = {}
         for row in _seed(seeds_dir, "event_type_aliases"):
             aliases[normalize_event_type(row["alias"])] = normalize_event_type(row["event_type"])
-        models = {row["score_model"]: row for row in _seed(seeds_dir, "score_models")}
+        # the score model's declaration (entity, signals) sits beside the seeds, in score_models/
+        declaration = yaml.safe_load((seeds_dir.parent / "score_models" / f"{score_model}.yml").read_text())
         weights = defaultdict(list)
         for row in _seed(seeds_dir, "engagement_weights"):
             if row["score_model"] == score_model:
@@ -272,13 +275,12 @@ class Config:
                 })
         return cls(
             score_model=score_model,
-            entity_type=models.get(score_model, {}).get("entity_type"),
+            entity_type=declaration["entity"],
             aliases=aliases,
             canonical_types=set(aliases.values()),
             key_features={strip(row["feature"]).lower() for row in _seed(seeds_dir, "key_features")
                           if row["score_model"] == score_model},
-            signals=[(row["signal"], row["measure"]) for row in _seed(seeds_dir, "engagement_signals")
-                     if row["score_model"] == score_model],
+            signals=[(item["signal"], item.get("measure", item["signal"])) for item in declaration["signals"]],
             weights=dict(weights),
             bands=[{"band": row["band"], "min_score": _decimal(row["min_score"]), "max_score": _decimal(row["max_score"])}
                    for row in _seed(seeds_dir, "engagement_bands") if row["score_model"] == score_model],

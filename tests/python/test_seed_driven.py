@@ -117,9 +117,11 @@ def repeat_rows(**match):
 
 
 @pytest.mark.parametrize("seed, change, failing_test, problem", [
-    pytest.param("engagement_signals.csv", repeat_rows(signal="login_frequency"),
-                 "engagement_unique_combination_engagement_signals_score_model__signal",
-                 ("saas_customer", "login_frequency", 2), id="duplicate-signal-row"),
+    # (a duplicate signal cannot reach dbt: signals are declared in score_models/*.yml, which
+    # `validate` and `generate` refuse with a duplicate; a duplicated allow-list row can)
+    pytest.param("key_features.csv", repeat_rows(feature="reports"),
+                 "engagement_unique_combination_key_features_score_model__feature",
+                 ("saas_customer", "reports", 2), id="duplicate-allow-list-row"),
     pytest.param("engagement_weights.csv", repeat_rows(signal="login_frequency", label="weekly"),
                  "engagement_weights_are_consistent_engagement_weights_",
                  ("saas_customer", "login_frequency", "tiers overlap: a value may match two rows"),
