@@ -19,7 +19,19 @@ ranked as (
             when events.reject_reason is null
                 then row_number() over (
                     partition by events.event_id, events.reject_reason
-                    order by events.loaded_at desc nulls last, events.row_fingerprint asc
+                    -- the fingerprint hashes the columns joined with '|' and nulls as '<null>', so two
+                    -- different rows can share it ('a|b', 'c' and 'a', 'b|c'); the raw columns settle
+                    -- what is left, so that no tie falls to row order
+                    order by
+                        events.loaded_at desc nulls last,
+                        events.row_fingerprint asc,
+                        events.raw_event_id asc nulls first,
+                        events.raw_occurred_at asc nulls first,
+                        events.raw_user_id asc nulls first,
+                        events.raw_account_id asc nulls first,
+                        events.raw_event_type asc nulls first,
+                        events.raw_properties asc nulls first,
+                        events.raw_loaded_at asc nulls first
                 )
         end as copy_rank
     from events

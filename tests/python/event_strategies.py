@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from reference_scoring import MICROS_PER_DAY, MICROS_PER_SECOND, date_of, day_number, iso_date, month_end, month_start
+from reference_scoring import (MICROS_PER_DAY, MICROS_PER_SECOND, date_of, day_number, iso_date, month_start,
+                               parse_timestamp)
 
 # as_of dates: month ends (31, 30, 28 and a leap 29), first days, and days inside a month.
 AS_OF_DATES = ["2025-03-31", "2025-03-01", "2025-03-15", "2025-02-28", "2024-02-29", "2025-04-30", "2025-01-31",
@@ -110,6 +111,9 @@ def rows_for(draw, kind: str, instant: int, value: str | None = None):
             "login": lambda: draw(st.sampled_from(["", "{}", '{"source": "web"}'])),
             "unknown": lambda: draw(st.sampled_from(["", '{"path": "/home"}'])),
         }[kind]()
+    if kind == "nps_response":
+        # two answers at the very same instant leave "the latest" undecided: spread them by milliseconds
+        instant += draw(st.integers(1, 999)) * 1000
     return (
         draw(timestamp_texts(instant)),
         draw(st.sampled_from(SPELLINGS[kind])),
@@ -174,6 +178,13 @@ def ticket_stories(draw, as_of: int):
 
 
 @st.composite
+def nps_answers(draw, as_of: int):
+    """One or two NPS answers of the tier edges (6/7 detractor or not, 8/9 promoter or not, 10)."""
+    return [draw(rows_for("nps_response", draw(instants(as_of)), draw(st.sampled_from(["6", "7", "8", "9", "10"]))))
+            for _ in range(draw(st.integers(1, 2)))]
+
+
+@st.composite
 def quiet_users(draw, as_of: int):
     """A last event exactly 29, 30 or 31 days before as_of or before a month end."""
     end = draw(st.sampled_from([as_of, month_start(as_of) - 1]))
@@ -215,11 +226,13 @@ def bad_rows(draw, as_of: int):
     return problem, (occurred_at, event_type, properties, loaded_at)
 
 
-EPISODES = [single_events, single_events, login_streaks, feature_bursts, session_sets, ticket_stories, quiet_users]
+# A dbt build costs seconds whatever the rows, so each example is several users with several episodes.
+EPISODES = [single_events, single_events, login_streaks, feature_bursts, session_sets, ticket_stories, quiet_users,
+            nps_answers]
 
 
 @st.composite
-def event_sets(draw, max_users: int = 4):
+def event_sets(draw, max_users: int = 6):
     """(as_of_date, raw rows): a few users' episodes, bad rows and duplicates, in a drawn order."""
     as_of_text = draw(st.sampled_from(AS_OF_DATES))
     year, month, day = (int(part) for part in as_of_text.split("-"))
@@ -234,11 +247,11 @@ def event_sets(draw, max_users: int = 4):
         occurred_at, event_type, properties, loaded_at = body
         rows.append([event_id, occurred_at, user_id, account_id, event_type, properties, loaded_at])
 
-    for index in range(1, draw(st.integers(1, max_users)) + 1):
+    for index in range(1, draw(st.integers(1, max_users)) + 1):  # shrinks towards one user
         user_id = f"u{index}"
         account_id = draw(st.sampled_from([f"acct_{index}", None]))
         episodes = [unknown_only] if draw(st.integers(0, 5)) == 0 else draw(
-            st.lists(st.sampled_from(EPISODES), min_size=1, max_size=4))
+            st.lists(st.sampled_from(EPISODES), min_size=1, max_size=6))
         for episode in episodes:
             for body in draw(episode(as_of)):
                 spelled_user = draw(st.sampled_from([user_id, user_id, user_id, f" {user_id} ", f"{user_id}\t"]))
@@ -258,7 +271,6 @@ def event_sets(draw, max_users: int = 4):
         how = draw(st.sampled_from(["identical", "loaded_later", "loaded_earlier", "same_load_other_content",
                                     "padded_id"]))
         if how in ("loaded_later", "loaded_earlier") and copy[6] not in (None, "soon"):
-            from reference_scoring import parse_timestamp
             shift = (3600 if how == "loaded_later" else -3600) * MICROS_PER_SECOND
             copy[6] = render_timestamp(parse_timestamp(copy[6]) + shift, "+02:00")
             copy[5] = copy[5] if copy[4] not in SPELLINGS["session_end"] else '{"duration_seconds": 42}'

@@ -33,7 +33,21 @@ def raw_rows(tmp_path_factory) -> list[tuple]:
         event_id, occurred_at, user_id, account_id, event_type, properties, loaded_at = row
         ties.append((event_id, occurred_at, user_id, "acct_tie" if account_id != "acct_tie" else "acct_other",
                      event_type, properties, loaded_at))
-    return rows + ties
+    return rows + ties + COLLIDING_PAIRS
+
+
+# Copies of an event, tied on loaded_at, whose columns joined with '|' (and null written '<null>')
+# read the same: a tie-break on that joined text alone cannot order them.
+COLLIDING_PAIRS = [
+    row
+    for number in range(8)
+    for row in [
+        (f"pipe-{number}", "2025-03-10T10:00:00Z", f"p{number}|x", "y", "login", "", "2025-03-10T10:05:00Z"),
+        (f"pipe-{number}", "2025-03-10T10:00:00Z", f"p{number}", "x|y", "login", "", "2025-03-10T10:05:00Z"),
+        (f"null-{number}", "2025-03-10T10:00:00Z", f"n{number}", "<null>", "login", "", "2025-03-10T10:05:00Z"),
+        (f"null-{number}", "2025-03-10T10:00:00Z", f"n{number}", None, "login", "", "2025-03-10T10:05:00Z"),
+    ]
+]
 
 
 @pytest.fixture(scope="module")
@@ -75,6 +89,10 @@ def test_shuffled_rows_give_identical_marts(built_once, raw_rows, tmp_path):
     shuffled = list(raw_rows)
     random.Random(11).shuffle(shuffled)
     assert shuffled != raw_rows
+    # some colliding copies swap places, so a tie-break that depends on row order shows
+    positions = {row: index for index, row in enumerate(shuffled)}
+    pairs = zip(COLLIDING_PAIRS[::2], COLLIDING_PAIRS[1::2])
+    assert any(positions[first] > positions[second] for first, second in pairs)
     project = DbtProject(PROJECT_DIR, tmp_path)
     build(project, write_events(tmp_path / "shuffled.csv", shuffled), None, *ALL_BUT_UNIT_TESTS)
     assert_same_marts(project, reference, expected, checksums(project))
