@@ -19,7 +19,7 @@ import duckdb
 SQL_FILE = Path(__file__).resolve().parent / "generate_events.sql"
 
 
-def generate(events: int, out: Path, threads: int = 2, memory_limit: str = "16GB", temp_dir: str | None = None) -> int:
+def generate(events: int, out: Path, threads: int = 2, memory_limit: str = "8GB", temp_dir: str | None = None) -> int:
     """Writes about `events` raw rows (exactly that many unless the users run out) to `out`; returns the row count."""
     if events < 1000:
         raise ValueError(f"--events must be at least 1000, got {events}")
@@ -44,10 +44,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--events", type=int, required=True, help="number of raw rows to write")
     parser.add_argument("--out", type=Path, required=True, help="Parquet file to write")
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--memory-limit", default="16GB")
+    parser.add_argument("--memory-limit", default="8GB")
+    parser.add_argument("--temp-dir", help="where DuckDB spills (default: the system's temporary folder)")
     args = parser.parse_args(argv)
     started = time.perf_counter()
-    rows = generate(args.events, args.out, args.threads, args.memory_limit)
+    rows = generate(args.events, args.out, args.threads, args.memory_limit, args.temp_dir)
     print(f"wrote {rows:,} raw events to {args.out} in {time.perf_counter() - started:.1f} s")
     return 0
 

@@ -12,7 +12,7 @@ create or replace table fct_engagement_scores as
 
 with
 
-raw_events as (
+raw_events as not materialized (
     select event_id, occurred_at, user_id, account_id, event_type, properties, loaded_at
     from read_parquet('$events')
 ),
@@ -330,19 +330,23 @@ max_score as (
 
 measure_values as (
     select
-        measured.entity_id,
-        measured.period_start,
-        measure_struct.measure,
-        measure_struct.measure_value
-    from measured
-    cross join unnest([
-        {'measure': 'login_days', 'measure_value': cast(measured.login_days as double)},
-        {'measure': 'features_adopted', 'measure_value': cast(measured.features_adopted as double)},
-        {'measure': 'avg_session_minutes', 'measure_value': cast(measured.avg_session_minutes as double)},
-        {'measure': 'days_inactive', 'measure_value': cast(measured.days_inactive as double)},
-        {'measure': 'latest_nps', 'measure_value': cast(measured.latest_nps as double)},
-        {'measure': 'open_tickets', 'measure_value': cast(measured.open_tickets as double)}
-    ]) as unnested (measure_struct)
+        entity_id,
+        period_start,
+        unnest(measure_list, recursive := true)
+    from (
+        select
+            entity_id,
+            period_start,
+            [
+                {'measure': 'login_days', 'measure_value': cast(measured.login_days as double)},
+                {'measure': 'features_adopted', 'measure_value': cast(measured.features_adopted as double)},
+                {'measure': 'avg_session_minutes', 'measure_value': cast(measured.avg_session_minutes as double)},
+                {'measure': 'days_inactive', 'measure_value': cast(measured.days_inactive as double)},
+                {'measure': 'latest_nps', 'measure_value': cast(measured.latest_nps as double)},
+                {'measure': 'open_tickets', 'measure_value': cast(measured.open_tickets as double)}
+            ] as measure_list
+        from measured
+    )
 ),
 
 points as (
