@@ -71,6 +71,8 @@ def size_section(result: dict) -> list[str]:
             f"| {rate(rows, median)} | {cpu} | {gib(value['max_rss_bytes'])} | {ratio} | {same} ({value['rows']:,} rows) |"
         )
     lines.append("")
+    if result.get("rss_note"):
+        lines += [result["rss_note"], ""]
     if result["differs"]:
         lines += [f"**Scores differ from the hand-written query's: {', '.join(result['differs'])}.**", ""]
     else:
@@ -116,7 +118,7 @@ def scaling_section(results: list[dict]) -> list[str]:
     lines = [
         "## How the cost grows",
         "",
-        "Time ratio between consecutive sizes (linear = the events ratio):",
+        "Wall-time ratio between consecutive sizes, with the CPU-time and peak-RSS ratios (linear = the events ratio):",
         "",
         "| contender | " + " | ".join(
             f"{size_label(a['size'])} -> {size_label(b['size'])} (events x{b['events']['rows'] / a['events']['rows']:.1f})"
@@ -128,8 +130,10 @@ def scaling_section(results: list[dict]) -> list[str]:
         for before, after in zip(results, results[1:]):
             a, b = before["contenders"].get(name, {}), after["contenders"].get(name, {})
             if "seconds" in a and "seconds" in b:
+                cpu = (f"CPU x{b['cpu_seconds']['median'] / a['cpu_seconds']['median']:.2f}, "
+                       if "cpu_seconds" in a and "cpu_seconds" in b else "")
                 cells.append(f"x{b['seconds']['median'] / a['seconds']['median']:.2f} "
-                             f"(RSS x{b['max_rss_bytes'] / a['max_rss_bytes']:.2f})")
+                             f"({cpu}RSS x{b['max_rss_bytes'] / a['max_rss_bytes']:.2f})")
             else:
                 cells.append("-")
         if any(cell != "-" for cell in cells):
