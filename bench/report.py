@@ -187,6 +187,8 @@ def render(results: list[dict]) -> str:
         "- **hand-written query**: `bench/handwritten_scores.sql`, one `create table ... as` statement.",
         "- **pandas / polars**: `bench/scores_pandas.py`, `bench/scores_polars.py`: read the Parquet file, return the",
         "  scores as a DataFrame in memory.",
+        "- **Rounds**: every contender runs once per round, a warm-up round first, then the measured rounds (the",
+        "  median is reported), so that other work on the shared machine falls on all of them alike.",
         "- **Same conditions**: each run in a fresh process (`bench/contenders.py`, or the `dbt` CLI), "
         f"{first.get('threads', 2)} threads for all",
         f"  (DuckDB `threads`, `POLARS_MAX_THREADS`, Arrow's CPU and I/O pools; pandas itself is single-threaded),",
