@@ -9,26 +9,26 @@
 {%- endmacro %}
 
 {% macro duckdb__engagement_parse_timestamp_utc(text_expr) -%}
-    {%- set pattern = engagement_iso_timestamp_pattern() -%}
-    {%- set text = engagement_trim(text_expr) -%}
+    {#- One regexp_extract gives every group as a struct field. The same call repeated is evaluated
+        once (DuckDB's common subexpressions), where a call per group ran the regex up to 8 times a
+        value: this parse was most of the scoring path's time (docs/benchmarks.md). -#}
+    {%- set parts = "regexp_extract(" ~ engagement_trim(text_expr) ~ ", '" ~ engagement_iso_timestamp_pattern()
+        ~ "', ['date', 'time', 'seconds', 'fraction', 'zone_sign', 'zone_hours', 'zone_minutes'])" -%}
     case
         when
-            regexp_full_match({{ text }}, '{{ pattern }}')
-            and coalesce(try_cast(nullif(regexp_extract({{ text }}, '{{ pattern }}', 6), '') as integer), 0) <= 18
-            and coalesce(try_cast(nullif(regexp_extract({{ text }}, '{{ pattern }}', 7), '') as integer), 0) <= 59
-            then try_cast(
-                regexp_extract({{ text }}, '{{ pattern }}', 1) || ' ' || regexp_extract({{ text }}, '{{ pattern }}', 2)
-                as timestamp
-            )
+            {{ parts }}.date <> ''
+            and coalesce(try_cast(nullif({{ parts }}.zone_hours, '') as integer), 0) <= 18
+            and coalesce(try_cast(nullif({{ parts }}.zone_minutes, '') as integer), 0) <= 59
+            then try_cast({{ parts }}.date || ' ' || {{ parts }}.time as timestamp)
             - to_minutes(
-                case regexp_extract({{ text }}, '{{ pattern }}', 5)
+                case {{ parts }}.zone_sign
                     when '+' then 1
                     when '-' then -1
                     else 0
                 end
                 * (
-                    coalesce(try_cast(nullif(regexp_extract({{ text }}, '{{ pattern }}', 6), '') as integer), 0) * 60
-                    + coalesce(try_cast(nullif(regexp_extract({{ text }}, '{{ pattern }}', 7), '') as integer), 0)
+                    coalesce(try_cast(nullif({{ parts }}.zone_hours, '') as integer), 0) * 60
+                    + coalesce(try_cast(nullif({{ parts }}.zone_minutes, '') as integer), 0)
                 )
             )
     end
