@@ -32,8 +32,33 @@ SCORING_PATH = [  # the models of `dbt build --select +fct_engagement_scores`, i
     "fct_engagement_score_components",
     "fct_engagement_scores",
 ]
-SEEDS = ["engagement_bands", "engagement_signals", "engagement_weights", "event_type_aliases", "key_features",
-         "score_models"]
+SEEDS = ["engagement_bands", "engagement_weights", "event_type_aliases", "key_features"]
+
+
+def rules_dir(workdir: Path) -> Path:
+    """The seeds, plus the declaration of saas_customer (score_models/saas_customer.yml) as two CSVs,
+    engagement_signals (score_model, signal, measure) and score_models (score_model, entity_type),
+    which the hand-written query and the DataFrame versions read; copied here, untimed."""
+    import csv
+    import shutil
+
+    import yaml
+
+    target = workdir / "rules"
+    target.mkdir(parents=True, exist_ok=True)
+    for seed in SEEDS:
+        shutil.copy(SEEDS_DIR / f"{seed}.csv", target / f"{seed}.csv")
+    declaration = yaml.safe_load((PROJECT_DIR / "score_models" / "saas_customer.yml").read_text())
+    with (target / "engagement_signals.csv").open("w", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(["score_model", "signal", "measure"])
+        for item in declaration["signals"]:
+            writer.writerow([declaration["score_model"], item["signal"], item.get("measure", item["signal"])])
+    with (target / "score_models.csv").open("w", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(["score_model", "entity_type"])
+        writer.writerow([declaration["score_model"], declaration["entity"]])
+    return target
 
 
 def quote(text: str) -> str:
@@ -88,7 +113,7 @@ def run_handwritten(args) -> dict:
     import string
 
     sql = string.Template((BENCH_DIR / "handwritten_scores.sql").read_text()).safe_substitute(
-        events=str(args.events).replace("'", "''"), seeds=str(SEEDS_DIR).replace("'", "''")
+        events=str(args.events).replace("'", "''"), seeds=str(rules_dir(args.workdir)).replace("'", "''")
     )
     database = args.workdir / "handwritten.duckdb"
     started = time.perf_counter()
@@ -109,8 +134,9 @@ def run_dataframe(args, library: str) -> dict:
         import scores_polars as implementation
     else:
         import scores_pandas as implementation
+    seeds = rules_dir(args.workdir)
     started = time.perf_counter()
-    result = implementation.compute(args.events, SEEDS_DIR)
+    result = implementation.compute(args.events, seeds)
     seconds = time.perf_counter() - started
     out = args.workdir / f"{library}_scores.parquet"
     out.parent.mkdir(parents=True, exist_ok=True)
