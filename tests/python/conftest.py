@@ -16,12 +16,13 @@ FIXTURES_DIR = PROJECT_DIR / "tests" / "fixtures"
 
 
 class DbtProject:
-    """A dbt project directory and the DuckDB file its builds write to."""
+    """A dbt project directory and the DuckDB file its builds write to (or another profile target)."""
 
-    def __init__(self, project_dir: Path, work_dir: Path):
+    def __init__(self, project_dir: Path, work_dir: Path, target: str | None = None):
         self.project_dir = project_dir
         self.work_dir = work_dir
         self.database = work_dir / "engagement.duckdb"
+        self.target = target
 
     def dbt(self, *args: str, dbt_vars: dict | None = None):
         """Runs one dbt command; returns dbt's result (check .success)."""
@@ -33,6 +34,8 @@ class DbtProject:
             "--target-path", str(self.work_dir / "target"),
             "--log-path", str(self.work_dir / "logs"),
         ]
+        if self.target is not None:
+            command += ["--target", self.target]
         if dbt_vars is not None:
             command += ["--vars", json.dumps(dbt_vars)]
         result = dbtRunner().invoke(command)
