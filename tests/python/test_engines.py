@@ -3,14 +3,15 @@
 The integration fixture is built on DuckDB (from the CSV), on a throwaway PostgreSQL 15 server and on
 a local Spark (from a table loaded with the same rows), and every column of the score marts, the
 clean events and the rejected rows is compared row by row. Any difference fails and is printed.
+Then the edge-case events (tests/fixtures/engines/edge_events.csv: impossible dates, zones, odd
+numbers and JSON, whitespace) run through the event models on each engine, compared the same way.
 """
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import os
-from decimal import Decimal
-from pathlib import Path
 
 import duckdb
 import pytest
@@ -19,7 +20,11 @@ from conftest import FIXTURES_DIR, PROJECT_DIR, DbtProject
 from engines import LocalSpark, PostgresServer, find_postgres_bin
 
 RAW_EVENTS = FIXTURES_DIR / "integration" / "raw_events.csv"
+EDGE_EVENTS = FIXTURES_DIR / "engines" / "edge_events.csv"
 VARS = {"as_of_date": "2025-03-20"}
+# The edge cases need only the event models (no scores, no tests): they are about parsing.
+EDGE_SELECT = ["--select", "+fct_events", "+rejected_events"]
+EDGE_MARTS = ["fct_events", "rejected_events"]
 
 # Each mart, and the columns that identify a row (None: compare the rows as a multiset).
 MARTS = {
@@ -45,8 +50,18 @@ def as_rows(columns: list[str], records) -> dict:
     return {"columns": columns, "rows": sorted((tuple(normalized(v) for v in r) for r in records), key=sort_key)}
 
 
+def fetch(cursor) -> tuple[list[str], list[tuple]]:
+    return [d[0] for d in cursor.description], cursor.fetchall()
+
+
 def build(project: DbtProject, dbt_vars: dict) -> None:
     result, failures = project.build(dbt_vars)
+    assert result.success and not failures, "\n".join(failures)
+
+
+def run_edge_cases(project: DbtProject, dbt_vars: dict) -> None:
+    result = project.dbt("run", *EDGE_SELECT, dbt_vars=dbt_vars)
+    failures = [f"{item.node.name}: {item.message}" for item in (result.result or []) if str(item.status) == "error"]
     assert result.success and not failures, "\n".join(failures)
 
 
@@ -68,12 +83,15 @@ def restore_env(saved: dict) -> None:
 @pytest.fixture(scope="module")
 def duckdb_marts(tmp_path_factory, dbt_env) -> dict:
     project = DbtProject(PROJECT_DIR, tmp_path_factory.mktemp("duckdb"))
+
+    def read(tables):
+        with duckdb.connect(str(project.database)) as connection:
+            return {table: as_rows(*fetch(connection.execute(f"select * from {table}"))) for table in tables}
+
     build(project, {**VARS, "events_path": str(RAW_EVENTS)})
-    marts = {}
-    with duckdb.connect(str(project.database)) as connection:
-        for table in MARTS:
-            cursor = connection.execute(f"select * from {table}")
-            marts[table] = as_rows([d[0] for d in cursor.description], cursor.fetchall())
+    marts = read(MARTS)
+    run_edge_cases(project, {**VARS, "events_path": str(EDGE_EVENTS)})
+    marts["edge"] = read(EDGE_MARTS)
     return marts
 
 
@@ -88,16 +106,24 @@ def postgres_marts(tmp_path_factory, dbt_env) -> dict:
         saved = with_env({**server.env(), "ENGAGEMENT_SCHEMA": "engagement"})
         server.load_raw_events(RAW_EVENTS)
         project = DbtProject(PROJECT_DIR, tmp_path_factory.mktemp("postgres"), target="postgres")
+
+        def read(tables):
+            connection = server.connect()
+            try:
+                with connection.cursor() as cursor:
+                    marts = {}
+                    for table in tables:
+                        cursor.execute(f"select * from engagement.{table}")
+                        marts[table] = as_rows(*fetch(cursor))
+                    return marts
+            finally:
+                connection.close()
+
         build(project, {**VARS, "events_path": ""})
-        marts = {}
-        connection = server.connect()
-        try:
-            with connection.cursor() as cursor:
-                for table in MARTS:
-                    cursor.execute(f"select * from engagement.{table}")
-                    marts[table] = as_rows([d[0] for d in cursor.description], cursor.fetchall())
-        finally:
-            connection.close()
+        marts = read(MARTS)
+        server.load_raw_events(EDGE_EVENTS, table="edge_events")
+        run_edge_cases(project, {**VARS, "events_path": "", "events_table": "edge_events"})
+        marts["edge"] = read(EDGE_MARTS)
         yield marts
     except Exception:
         print(f"PostgreSQL server log:\n{server.log_tail()}")
@@ -119,18 +145,26 @@ def spark_marts(tmp_path_factory, dbt_env) -> dict:
         assert result.success
         spark.session().sparkContext.setLogLevel("ERROR")
         spark.load_raw_events(RAW_EVENTS)
+
+        def read(tables):
+            marts = {}
+            for table in tables:
+                frame = spark.session().table(f"engagement.{table}")
+                # collect() turns timestamps into the Python process's local time; without a zone they stay UTC
+                selected = [
+                    f"cast(`{field.name}` as timestamp_ntz) as `{field.name}`"
+                    if field.dataType.typeName() == "timestamp" else f"`{field.name}`"
+                    for field in frame.schema.fields
+                ]
+                rows = spark.session().sql(f"select {', '.join(selected)} from engagement.{table}").collect()
+                marts[table] = as_rows(frame.columns, [tuple(row) for row in rows])
+            return marts
+
         build(project, {**VARS, "events_path": ""})
-        marts = {}
-        for table in MARTS:
-            frame = spark.session().table(f"engagement.{table}")
-            # collect() turns timestamps into the Python process's local time; without a zone they stay UTC
-            selected = [
-                f"cast(`{field.name}` as timestamp_ntz) as `{field.name}`"
-                if field.dataType.typeName() == "timestamp" else f"`{field.name}`"
-                for field in frame.schema.fields
-            ]
-            rows = spark.session().sql(f"select {', '.join(selected)} from engagement.{table}").collect()
-            marts[table] = as_rows(frame.columns, [tuple(row) for row in rows])
+        marts = read(MARTS)
+        spark.load_raw_events(EDGE_EVENTS, table="edge_events")
+        run_edge_cases(project, {**VARS, "events_path": "", "events_table": "edge_events"})
+        marts["edge"] = read(EDGE_MARTS)
         yield marts
     finally:
         restore_env(saved)
@@ -173,26 +207,41 @@ def differences(table: str, expected: dict, actual: dict, engine: str) -> list[s
 
 def assert_identical(duckdb_marts: dict, engine_marts: dict, engine: str) -> None:
     found = []
-    for table in MARTS:
+    for table in duckdb_marts:
         assert duckdb_marts[table]["rows"], f"{table} is empty on duckdb"
         found += differences(table, duckdb_marts[table], engine_marts[table], engine)
     assert not found, f"{len(found)} differences between duckdb and {engine}:\n" + "\n".join(found[:200])
 
 
+def marts_of(marts: dict) -> dict:
+    return {table: marts[table] for table in MARTS}
+
+
 @pytest.mark.postgres
 def test_postgres_builds_the_same_marts_as_duckdb(duckdb_marts, postgres_marts):
-    assert_identical(duckdb_marts, postgres_marts, "postgres")
+    assert_identical(marts_of(duckdb_marts), marts_of(postgres_marts), "postgres")
+
+
+@pytest.mark.postgres
+def test_postgres_parses_the_edge_cases_like_duckdb(duckdb_marts, postgres_marts):
+    assert_identical(duckdb_marts["edge"], postgres_marts["edge"], "postgres")
 
 
 @pytest.mark.spark
 def test_spark_builds_the_same_marts_as_duckdb(duckdb_marts, spark_marts):
-    assert_identical(duckdb_marts, spark_marts, "spark")
+    assert_identical(marts_of(duckdb_marts), marts_of(spark_marts), "spark")
 
 
-def test_the_compared_marts_hold_the_fixture(duckdb_marts):
-    """A guard for the comparison itself: the DuckDB side holds every expected score and reject."""
-    scores = duckdb_marts["fct_engagement_scores"]
-    assert len(scores["rows"]) == 16
-    rejects = duckdb_marts["rejected_events"]
-    assert len(rejects["rows"]) == 15
-    assert Path(RAW_EVENTS).exists()
+@pytest.mark.spark
+def test_spark_parses_the_edge_cases_like_duckdb(duckdb_marts, spark_marts):
+    assert_identical(duckdb_marts["edge"], spark_marts["edge"], "spark")
+
+
+def test_the_compared_marts_hold_the_fixtures(duckdb_marts):
+    """A guard for the comparison itself: the DuckDB side holds every expected score, and every raw row."""
+    assert len(duckdb_marts["fct_engagement_scores"]["rows"]) == 16
+    assert len(duckdb_marts["rejected_events"]["rows"]) == 15
+    with EDGE_EVENTS.open(newline="", encoding="utf-8") as handle:
+        raw_edge_rows = len(list(csv.reader(handle))) - 1
+    edge = duckdb_marts["edge"]
+    assert len(edge["fct_events"]["rows"]) + len(edge["rejected_events"]["rows"]) == raw_edge_rows
