@@ -48,11 +48,18 @@
 {%- endmacro %}
 
 {% macro spark__engagement_json_object(text_expr) -%}
-    {#- Spark 4's variant parser validates the whole text (get_json_object and from_json are lenient). -#}
+    {#-
+        Spark 4's variant parser validates JSON (get_json_object and from_json are lenient), but
+        stops after the first value: '{"a": 1} junk' parses. Wrapped as [text,0], a text that is
+        one value, and nothing after it, gives exactly [object, 0].
+    -#}
+    {%- set wrapped = "try_parse_json(concat('[', " ~ text_expr ~ ", ',0]'))" -%}
     case
         when {{ text_expr }} is null or trim({{ text_expr }}) = '' then '{}'
         when
-            schema_of_variant(try_parse_json({{ text_expr }})) like 'OBJECT%'
+            schema_of_variant(variant_get({{ wrapped }}, '$[0]')) like 'OBJECT%'
+            and variant_get({{ wrapped }}, '$[1]', 'int') = 0
+            and variant_get({{ wrapped }}, '$[2]', 'int') is null
             and size(json_object_keys({{ text_expr }})) = size(array_distinct(json_object_keys({{ text_expr }})))
             and not {{ text_expr }} rlike {{ engagement_string_literal(engagement_json_nul_escape_pattern()) }}
             then trim({{ text_expr }})
