@@ -8,11 +8,16 @@
 {%- endmacro %}
 
 {% macro postgres__engagement_create_helpers() -%}
-    {#- PostgreSQL 15 has no "is json" and no try-cast: an exception block is the only safe parse. -#}
+    {#-
+        PostgreSQL 15 has no "is json" and no try-cast: an exception block is the only safe parse.
+        Declared volatile on purpose: PostgreSQL then computes the CTEs that call it once per row
+        instead of inlining them into every later reference (each exception block costs a
+        subtransaction, and the staging CTEs reference the parsed properties many times over).
+    -#}
     create schema if not exists {{ adapter.quote(target.schema) }};
     create or replace function {{ engagement_helper_function('engagement_try_jsonb') }}(value text)
     returns jsonb
-    language plpgsql immutable strict parallel safe
+    language plpgsql volatile strict parallel safe
     as $body$
     begin
         return value::jsonb;
