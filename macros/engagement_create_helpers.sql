@@ -13,11 +13,12 @@
         Declared volatile on purpose: PostgreSQL then computes the CTEs that call it once per row
         instead of inlining them into every later reference (each exception block costs a
         subtransaction, and the staging CTEs reference the parsed properties many times over).
+        Parallel unsafe: a subtransaction cannot start in a parallel worker.
     -#}
     create schema if not exists {{ adapter.quote(target.schema) }};
     create or replace function {{ engagement_helper_function('engagement_try_jsonb') }}(value text)
     returns jsonb
-    language plpgsql volatile strict parallel safe
+    language plpgsql volatile strict parallel unsafe
     as $body$
     begin
         return value::jsonb;

@@ -9,38 +9,58 @@
         years only), hour 00-23, minute and second 00-59, zone up to 18:59. The rules are in
         the regex, so that every engine accepts exactly the same texts, and nothing is left to
         an engine's own leniency (PostgreSQL takes 24:00 and a leap second, and raises on
-        2025-02-30 instead of returning null). Capture groups (DuckDB extracts at most 9):
-        1 date, 2 hours and minutes, 3 seconds, 4 fraction, 5 zone sign, 6 zone hours, 7 zone minutes.
+        2025-02-30 instead of returning null).
     -#}
     {%- set month_day = '(?:0[1-9]|1[0-2])-(?:0[1-9]|1[0-9]|2[0-8])|(?:0[13-9]|1[0-2])-(?:29|30)|(?:0[13578]|1[02])-31' -%}
     {%- set leap_year = '[0-9]{2}(?:0[48]|[2468][048]|[13579][26])|(?:[02468][048]|[13579][26])00' -%}
-    {%- set date = '((?:[0-9]{4}-(?:' ~ month_day ~ '))|(?:(?:' ~ leap_year ~ ')-02-29))' -%}
-    {%- set time = '((?:[01][0-9]|2[0-3]):[0-5][0-9])(?::([0-5][0-9])(?:[.]([0-9]{1,9}))?)?' -%}
-    {%- set zone = '(?:[Zz]|([+-])(0[0-9]|1[0-8]):?([0-5][0-9]))?' -%}
+    {%- set date = '(?:[0-9]{4}-(?:' ~ month_day ~ ')|(?:' ~ leap_year ~ ')-02-29)' -%}
+    {%- set time = '(?:[01][0-9]|2[0-3]):[0-5][0-9](?::[0-5][0-9](?:[.][0-9]{1,9})?)?' -%}
+    {%- set zone = '(?:[Zz]|[+-](?:0[0-9]|1[0-8]):?[0-5][0-9])?' -%}
     {{- return(date ~ '[Tt ]' ~ time ~ zone) -}}
 {%- endmacro %}
 
 {% macro default__engagement_parse_timestamp_utc(text_expr) -%}
     {#-
-        One implementation for every engine, built from dispatched regex and date helpers. The
-        text is validated by the regex, then cast (never failing), then moved by its zone offset.
-        Year 0000 does not exist (PostgreSQL refuses it); fractions beyond microseconds are cut,
-        not rounded.
+        One implementation for every engine, built from dispatched helpers. The regex validates the
+        text; the fields are then cut out by position (regex capture groups are slow in
+        PostgreSQL), the text is cast (never failing now) and moved by its zone offset. Year 0000
+        does not exist (PostgreSQL refuses it); fractions beyond microseconds are cut, not rounded.
+        Layout of a valid text: YYYY-MM-DD (1-10), T (11), hh:mm (12-16), then optionally :ss
+        (17-19) and .fraction (from 20), then Z, +hh:mm, -hhmm or nothing.
     -#}
-    {%- set pattern = engagement_iso_timestamp_pattern() -%}
     {%- set text = 'trim(' ~ text_expr ~ ')' -%}
-    {%- set field = {} -%}
-    {%- for name in ['date', 'time', 'second', 'fraction', 'zone_sign', 'zone_hours', 'zone_minutes'] -%}
-        {%- do field.update({name: engagement_regexp_extract(text, '^' ~ pattern ~ '$', loop.index)}) -%}
-    {%- endfor -%}
-    {%- set timestamp_text = field['date'] ~ " || ' ' || " ~ field['time']
-        ~ " || ':' || coalesce(" ~ field['second'] ~ ", '00')"
-        ~ " || '.' || substr(coalesce(" ~ field['fraction'] ~ ", '') || '000000', 1, 6)" -%}
-    {%- set offset_minutes = 'case ' ~ field['zone_sign'] ~ " when '-' then -1 else 1 end * ("
-        ~ 'cast(coalesce(' ~ field['zone_hours'] ~ ", '0') as " ~ dbt.type_int() ~ ') * 60 + '
-        ~ 'cast(coalesce(' ~ field['zone_minutes'] ~ ", '0') as " ~ dbt.type_int() ~ '))' -%}
+    {%- set length = 'length(' ~ text ~ ')' -%}
+    {%- set zone_length -%}
+        case
+            when {{ engagement_regexp_matches(text, '.*[+-][0-9]{2}:?[0-9]{2}') }}
+                then case when substr({{ text }}, {{ length }} - 2, 1) = ':' then 6 else 5 end
+            when substr({{ text }}, {{ length }}, 1) in ('Z', 'z') then 1
+            else 0
+        end
+    {%- endset -%}
+    {%- set zone_start = '(' ~ length ~ ' - (' ~ zone_length ~ ') + 1)' -%}
+    {%- set timestamp_text -%}
+        substr({{ text }}, 1, 10) || ' ' || substr({{ text }}, 12, 5)
+        || ':' || case when substr({{ text }}, 17, 1) = ':' then substr({{ text }}, 18, 2) else '00' end
+        || '.' || substr(
+            case
+                when substr({{ text }}, 20, 1) = '.' then substr({{ text }}, 21, {{ zone_start }} - 21)
+                else ''
+            end || '000000', 1, 6
+        )
+    {%- endset -%}
+    {%- set offset_minutes -%}
+        case
+            when ({{ zone_length }}) >= 5
+                then case substr({{ text }}, {{ zone_start }}, 1) when '-' then -1 else 1 end * (
+                    cast(substr({{ text }}, {{ zone_start }} + 1, 2) as {{ dbt.type_int() }}) * 60
+                    + cast(substr({{ text }}, {{ length }} - 1, 2) as {{ dbt.type_int() }})
+                )
+            else 0
+        end
+    {%- endset -%}
     case
-        when {{ engagement_regexp_matches(text, pattern) }} and {{ text }} not like '0000%'
+        when {{ engagement_regexp_matches(text, engagement_iso_timestamp_pattern()) }} and {{ text }} not like '0000%'
             then {{ engagement_dateadd(
                 'minute',
                 '-1 * ' ~ offset_minutes,

@@ -59,6 +59,20 @@ def build(project: DbtProject, dbt_vars: dict) -> None:
     assert result.success and not failures, "\n".join(failures)
 
 
+# Quotes and backslashes, as a var or seed value might hold them: engagement_string_literal must
+# render them as data on every engine (Spark's literals take backslash escapes, the others' do not).
+ODD_TEXT = "it's a \\ back'slash\\' and ''quotes"
+
+
+def literal_round_trip(project: DbtProject) -> str:
+    """The value engagement_string_literal(ODD_TEXT) renders, read back from the engine."""
+    quoted = ODD_TEXT.replace("\\", "\\\\").replace('"', '\\"')
+    result = project.dbt("show", "--inline", f'select {{{{ engagement_string_literal("{quoted}") }}}} as value',
+                         dbt_vars={**VARS, "events_path": ""})
+    assert result.success
+    return result.result.results[0].agate_table.rows[0][0]
+
+
 def run_edge_cases(project: DbtProject, dbt_vars: dict) -> None:
     result = project.dbt("run", *EDGE_SELECT, dbt_vars=dbt_vars)
     failures = [f"{item.node.name}: {item.message}" for item in (result.result or []) if str(item.status) == "error"]
@@ -92,6 +106,7 @@ def duckdb_marts(tmp_path_factory, dbt_env) -> dict:
     marts = read(MARTS)
     run_edge_cases(project, {**VARS, "events_path": str(EDGE_EVENTS)})
     marts["edge"] = read(EDGE_MARTS)
+    marts["literal"] = literal_round_trip(project)
     return marts
 
 
@@ -124,6 +139,7 @@ def postgres_marts(tmp_path_factory, dbt_env) -> dict:
         server.load_raw_events(EDGE_EVENTS, table="edge_events")
         run_edge_cases(project, {**VARS, "events_path": "", "events_table": "edge_events"})
         marts["edge"] = read(EDGE_MARTS)
+        marts["literal"] = literal_round_trip(project)
         yield marts
     except Exception:
         print(f"PostgreSQL server log:\n{server.log_tail()}")
@@ -165,6 +181,7 @@ def spark_marts(tmp_path_factory, dbt_env) -> dict:
         spark.load_raw_events(EDGE_EVENTS, table="edge_events")
         run_edge_cases(project, {**VARS, "events_path": "", "events_table": "edge_events"})
         marts["edge"] = read(EDGE_MARTS)
+        marts["literal"] = literal_round_trip(project)
         yield marts
     finally:
         restore_env(saved)
@@ -227,6 +244,16 @@ def test_postgres_parses_the_edge_cases_like_duckdb(duckdb_marts, postgres_marts
     assert_identical(duckdb_marts["edge"], postgres_marts["edge"], "postgres")
 
 
+@pytest.mark.postgres
+def test_postgres_reads_string_literals_back_unchanged(postgres_marts):
+    assert postgres_marts["literal"] == ODD_TEXT
+
+
+@pytest.mark.spark
+def test_spark_reads_string_literals_back_unchanged(spark_marts):
+    assert spark_marts["literal"] == ODD_TEXT
+
+
 @pytest.mark.spark
 def test_spark_builds_the_same_marts_as_duckdb(duckdb_marts, spark_marts):
     assert_identical(marts_of(duckdb_marts), marts_of(spark_marts), "spark")
@@ -235,6 +262,10 @@ def test_spark_builds_the_same_marts_as_duckdb(duckdb_marts, spark_marts):
 @pytest.mark.spark
 def test_spark_parses_the_edge_cases_like_duckdb(duckdb_marts, spark_marts):
     assert_identical(duckdb_marts["edge"], spark_marts["edge"], "spark")
+
+
+def test_duckdb_reads_string_literals_back_unchanged(duckdb_marts):
+    assert duckdb_marts["literal"] == ODD_TEXT
 
 
 def test_the_compared_marts_hold_the_fixtures(duckdb_marts):
