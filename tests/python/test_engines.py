@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import os
 
 import duckdb
 import pytest
@@ -79,21 +78,6 @@ def run_edge_cases(project: DbtProject, dbt_vars: dict) -> None:
     assert result.success and not failures, "\n".join(failures)
 
 
-def with_env(env: dict):
-    """Sets env vars for the rest of a fixture; returns what to restore."""
-    saved = {name: os.environ.get(name) for name in env}
-    os.environ.update(env)
-    return saved
-
-
-def restore_env(saved: dict) -> None:
-    for name, value in saved.items():
-        if value is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = value
-
-
 @pytest.fixture(scope="module")
 def duckdb_marts(tmp_path_factory, dbt_env) -> dict:
     project = DbtProject(PROJECT_DIR, tmp_path_factory.mktemp("duckdb"))
@@ -115,12 +99,11 @@ def postgres_marts(tmp_path_factory, dbt_env) -> dict:
     bin_dir = find_postgres_bin()
     assert bin_dir is not None, "PostgreSQL server binaries not found: `make test-deps` installs them (Debian)"
     server = PostgresServer(bin_dir)
-    saved = None
     try:
         server.start()
-        saved = with_env({**server.env(), "ENGAGEMENT_SCHEMA": "engagement"})
         server.load_raw_events(RAW_EVENTS)
-        project = DbtProject(PROJECT_DIR, tmp_path_factory.mktemp("postgres"), target="postgres")
+        project = DbtProject(PROJECT_DIR, tmp_path_factory.mktemp("postgres"), target="postgres",
+                             env={**server.env(), "ENGAGEMENT_SCHEMA": "engagement"})
 
         def read(tables):
             connection = server.connect()
@@ -145,17 +128,15 @@ def postgres_marts(tmp_path_factory, dbt_env) -> dict:
         print(f"PostgreSQL server log:\n{server.log_tail()}")
         raise
     finally:
-        if saved is not None:
-            restore_env(saved)
         server.stop()
 
 
 @pytest.fixture(scope="module")
 def spark_marts(tmp_path_factory, dbt_env) -> dict:
     spark = LocalSpark()
-    saved = with_env({**spark.env(), "ENGAGEMENT_SCHEMA": "engagement"})
     try:
-        project = DbtProject(PROJECT_DIR, tmp_path_factory.mktemp("spark"), target="spark")
+        project = DbtProject(PROJECT_DIR, tmp_path_factory.mktemp("spark"), target="spark",
+                             env={**spark.env(), "ENGAGEMENT_SCHEMA": "engagement"})
         # dbt makes the Spark session (from the profile), then the raw events are loaded through it.
         result = project.dbt("seed", dbt_vars={**VARS, "events_path": ""})
         assert result.success
@@ -184,7 +165,6 @@ def spark_marts(tmp_path_factory, dbt_env) -> dict:
         marts["literal"] = literal_round_trip(project)
         yield marts
     finally:
-        restore_env(saved)
         spark.stop()
 
 
