@@ -12,3 +12,21 @@
             then json_extract_string({{ json_expr }}, '$.{{ property_name }}')
     end
 {%- endmacro %}
+
+{% macro postgres__engagement_json_scalar(json_expr, property_name) -%}
+    {%- set parsed = engagement_helper_function('engagement_try_jsonb') ~ '(' ~ json_expr ~ ')' -%}
+    case
+        when jsonb_typeof({{ parsed }} -> '{{ property_name }}') in ('string', 'number')
+            then {{ parsed }} ->> '{{ property_name }}'
+    end
+{%- endmacro %}
+
+{% macro spark__engagement_json_scalar(json_expr, property_name) -%}
+    {%- set value = 'variant_get(try_parse_json(' ~ json_expr ~ "), '$." ~ property_name ~ "')" -%}
+    case
+        when
+            schema_of_variant({{ value }}) in ('STRING', 'BIGINT', 'DOUBLE')
+            or schema_of_variant({{ value }}) like 'DECIMAL%'
+            then variant_get({{ value }}, '$', 'string')
+    end
+{%- endmacro %}

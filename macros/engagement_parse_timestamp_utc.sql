@@ -4,32 +4,67 @@
 {%- endmacro %}
 
 {% macro engagement_iso_timestamp_pattern() -%}
-    {#- groups: 1 date, 2 time (hour 00-23: no 24:00), 5 zone sign, 6 zone hours, 7 zone minutes -#}
-    ^([0-9]{4}-[0-9]{2}-[0-9]{2})[Tt ]((?:[01][0-9]|2[0-3]):[0-9]{2}(:[0-9]{2}(\.[0-9]{1,9})?)?)(?:[Zz]|([+-])([0-9]{2}):?([0-9]{2}))?$
+    {#-
+        Only possible timestamps match: month 01-12, the month's days (29 February in leap
+        years only), hour 00-23, minute and second 00-59, zone up to 18:59. The rules are in
+        the regex, so that every engine accepts exactly the same texts, and nothing is left to
+        an engine's own leniency (PostgreSQL takes 24:00 and a leap second, and raises on
+        2025-02-30 instead of returning null).
+    -#}
+    {%- set month_day = '(?:0[1-9]|1[0-2])-(?:0[1-9]|1[0-9]|2[0-8])|(?:0[13-9]|1[0-2])-(?:29|30)|(?:0[13578]|1[02])-31' -%}
+    {%- set leap_year = '[0-9]{2}(?:0[48]|[2468][048]|[13579][26])|(?:[02468][048]|[13579][26])00' -%}
+    {%- set date = '(?:[0-9]{4}-(?:' ~ month_day ~ ')|(?:' ~ leap_year ~ ')-02-29)' -%}
+    {%- set time = '(?:[01][0-9]|2[0-3]):[0-5][0-9](?::[0-5][0-9](?:[.][0-9]{1,9})?)?' -%}
+    {%- set zone = '(?:[Zz]|[+-](?:0[0-9]|1[0-8]):?[0-5][0-9])?' -%}
+    {{- return(date ~ '[Tt ]' ~ time ~ zone) -}}
 {%- endmacro %}
 
-{% macro duckdb__engagement_parse_timestamp_utc(text_expr) -%}
-    {#- One regexp_extract gives every group as a struct field. The same call repeated is evaluated
-        once (DuckDB's common subexpressions), where a call per group ran the regex up to 8 times a
-        value: this parse was most of the scoring path's time (docs/benchmarks.md). -#}
-    {%- set parts = "regexp_extract(" ~ engagement_trim(text_expr) ~ ", '" ~ engagement_iso_timestamp_pattern()
-        ~ "', ['date', 'time', 'seconds', 'fraction', 'zone_sign', 'zone_hours', 'zone_minutes'])" -%}
-    case
-        when
-            {{ parts }}.date <> ''
-            and coalesce(try_cast(nullif({{ parts }}.zone_hours, '') as integer), 0) <= 18
-            and coalesce(try_cast(nullif({{ parts }}.zone_minutes, '') as integer), 0) <= 59
-            then try_cast({{ parts }}.date || ' ' || {{ parts }}.time as timestamp)
-            - to_minutes(
-                case {{ parts }}.zone_sign
-                    when '+' then 1
-                    when '-' then -1
-                    else 0
-                end
-                * (
-                    coalesce(try_cast(nullif({{ parts }}.zone_hours, '') as integer), 0) * 60
-                    + coalesce(try_cast(nullif({{ parts }}.zone_minutes, '') as integer), 0)
+{% macro default__engagement_parse_timestamp_utc(text_expr) -%}
+    {#-
+        One implementation for every engine, built from dispatched helpers. The regex validates the
+        text; the fields are then cut out by position (regex capture groups are slow in
+        PostgreSQL), the text is cast (never failing now) and moved by its zone offset. Year 0000
+        does not exist (PostgreSQL refuses it); fractions beyond microseconds are cut, not rounded.
+        Layout of a valid text: YYYY-MM-DD (1-10), T (11), hh:mm (12-16), then optionally :ss
+        (17-19) and .fraction (from 20), then Z, +hh:mm, -hhmm or nothing.
+    -#}
+    {%- set text = engagement_trim(text_expr) -%}
+    {%- set length = 'length(' ~ text ~ ')' -%}
+    {%- set zone_length -%}
+        case
+            when {{ engagement_regexp_matches(text, '.*[+-][0-9]{2}:?[0-9]{2}') }}
+                then case when substr({{ text }}, {{ length }} - 2, 1) = ':' then 6 else 5 end
+            when substr({{ text }}, {{ length }}, 1) in ('Z', 'z') then 1
+            else 0
+        end
+    {%- endset -%}
+    {%- set zone_start = '(' ~ length ~ ' - (' ~ zone_length ~ ') + 1)' -%}
+    {%- set timestamp_text -%}
+        substr({{ text }}, 1, 10) || ' ' || substr({{ text }}, 12, 5)
+        || ':' || case when substr({{ text }}, 17, 1) = ':' then substr({{ text }}, 18, 2) else '00' end
+        || '.' || substr(
+            case
+                when substr({{ text }}, 20, 1) = '.' then substr({{ text }}, 21, {{ zone_start }} - 21)
+                else ''
+            end || '000000', 1, 6
+        )
+    {%- endset -%}
+    {%- set offset_minutes -%}
+        case
+            when ({{ zone_length }}) >= 5
+                then case substr({{ text }}, {{ zone_start }}, 1) when '-' then -1 else 1 end * (
+                    cast(substr({{ text }}, {{ zone_start }} + 1, 2) as {{ dbt.type_int() }}) * 60
+                    + cast(substr({{ text }}, {{ length }} - 1, 2) as {{ dbt.type_int() }})
                 )
-            )
+            else 0
+        end
+    {%- endset -%}
+    case
+        when {{ engagement_regexp_matches(text, engagement_iso_timestamp_pattern()) }} and {{ text }} not like '0000%'
+            then {{ engagement_dateadd(
+                'minute',
+                '-1 * ' ~ offset_minutes,
+                dbt.safe_cast(timestamp_text, api.Column.translate_type('timestamp'))
+            ) }}
     end
 {%- endmacro %}

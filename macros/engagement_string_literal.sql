@@ -6,3 +6,8 @@
 {% macro default__engagement_string_literal(value) -%}
     '{{ value | string | replace("'", "''") }}'
 {%- endmacro %}
+
+{% macro spark__engagement_string_literal(value) -%}
+    {#- Spark string literals take backslash escapes: a backslash and a quote are each escaped with one. -#}
+    '{{ value | string | replace("\\", "\\\\") | replace("'", "\\'") }}'
+{%- endmacro %}

@@ -6,3 +6,7 @@
 {% macro default__engagement_type_double() -%}
     double precision
 {%- endmacro %}
+
+{% macro spark__engagement_type_double() -%}
+    double
+{%- endmacro %}

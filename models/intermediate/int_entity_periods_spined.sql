@@ -66,7 +66,7 @@ spined as (
 
     select
         entity_bounds.entity_id,
-        cast({{ dbt.dateadd(
+        cast({{ engagement_dateadd(
             'month',
             'month_offsets.n',
             dbt.date_trunc('month', 'entity_bounds.first_event_on')
@@ -75,7 +75,7 @@ spined as (
     from entity_bounds
     cross join as_of
     inner join month_offsets
-        on month_offsets.n <= {{ dbt.datediff('entity_bounds.first_event_on', 'as_of.as_of_date', 'month') }}
+        on month_offsets.n <= {{ engagement_months_between('entity_bounds.first_event_on', 'as_of.as_of_date') }}
 
 ),
 

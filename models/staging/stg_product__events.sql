@@ -116,7 +116,7 @@ validated as (
             when typed.occurred_at is null then 'invalid_timestamp'
             when
                 typed.occurred_at < cast({{ earliest_event_date }} as timestamp)
-                or typed.occurred_at > {{ dbt.dateadd('day', max_days_after_loaded_at, 'loaded_at') }}
+                or typed.occurred_at > {{ engagement_dateadd('day', max_days_after_loaded_at, 'typed.loaded_at') }}
                 then 'out_of_range_timestamp'
             when
                 typed.properties is null

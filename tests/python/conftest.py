@@ -16,12 +16,14 @@ FIXTURES_DIR = PROJECT_DIR / "tests" / "fixtures"
 
 
 class DbtProject:
-    """A dbt project directory and the DuckDB file its builds write to."""
+    """A dbt project directory and the DuckDB file its builds write to (or another profile target)."""
 
-    def __init__(self, project_dir: Path, work_dir: Path):
+    def __init__(self, project_dir: Path, work_dir: Path, target: str | None = None, env: dict | None = None):
         self.project_dir = project_dir
         self.work_dir = work_dir
         self.database = work_dir / "engagement.duckdb"
+        self.target = target
+        self.env = env or {}  # set only while a dbt command of this project runs
 
     def dbt(self, *args: str, dbt_vars: dict | None = None):
         """Runs one dbt command; returns dbt's result (check .success)."""
@@ -33,9 +35,20 @@ class DbtProject:
             "--target-path", str(self.work_dir / "target"),
             "--log-path", str(self.work_dir / "logs"),
         ]
+        if self.target is not None:
+            command += ["--target", self.target]
         if dbt_vars is not None:
             command += ["--vars", json.dumps(dbt_vars)]
-        result = dbtRunner().invoke(command)
+        saved = {name: os.environ.get(name) for name in self.env}
+        os.environ.update(self.env)
+        try:
+            result = dbtRunner().invoke(command)
+        finally:
+            for name, value in saved.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
         if result.exception is not None:
             raise result.exception
         return result
@@ -61,6 +74,7 @@ def dbt_env():
     os.environ["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "false"
     os.environ.pop("DBT_PROFILES_DIR", None)
     os.environ.pop("ENGAGEMENT_TARGET", None)
+    os.environ.pop("ENGAGEMENT_SCHEMA", None)  # the tests read each engine's default schema
     yield
     os.environ.clear()
     os.environ.update(old)
