@@ -146,6 +146,8 @@ def parse_timestamp(text: str | None) -> int | None:
     if match is None:
         return None
     year, month, day = int(match["year"]), int(match["month"]), int(match["day"])
+    if year == 0:  # no year 0 in the Gregorian calendar the engines use (PostgreSQL refuses it)
+        return None
     hour, minute = int(match["hour"]), int(match["minute"])
     second = int(match["second"] or 0)
     if not (1 <= month <= 12 and 1 <= day <= days_in_month(year, month)):
