@@ -68,3 +68,21 @@
             ) }}
     end
 {%- endmacro %}
+
+{% macro duckdb__engagement_parse_timestamp_utc(text_expr) -%}
+    {#-
+        The same regex decides which texts are timestamps; DuckDB's own casts then read them,
+        about twice as fast as cutting the fields out (the result is the same: fractions beyond
+        microseconds are cut, a text with a zone is moved to UTC whatever the session's
+        TimeZone, a text without one is UTC as it stands). The casts want T and Z in capitals.
+    -#}
+    {%- set text = engagement_trim(text_expr) -%}
+    case
+        when {{ engagement_regexp_matches(text, engagement_iso_timestamp_pattern()) }} and {{ text }} not like '0000%'
+            then case
+                when {{ engagement_regexp_matches(text, '.*(?:[Zz]|[+-][0-9]{2}:?[0-9]{2})') }}
+                    then timezone('UTC', try_cast(upper({{ text }}) as timestamptz))
+                else try_cast(upper({{ text }}) as timestamp)
+            end
+    end
+{%- endmacro %}

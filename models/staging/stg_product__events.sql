@@ -29,6 +29,52 @@ canonical_event_types as (
 
 ),
 
+event_type_texts as (
+
+    -- a feed spells its event types a few dozen ways: each distinct spelling is normalized and
+    -- mapped through the aliases once, and joined back (null and blank are both missing)
+    select
+        raw_event_type,
+        nullif({{ engagement_normalize_event_type('raw_event_type') }}, '') as event_type_normalized
+    from (
+        select distinct coalesce(event_type, '') as raw_event_type
+        from {{ ref('base_product__events') }}
+    ) as distinct_event_types
+
+),
+
+event_types as (
+
+    select
+        event_type_texts.raw_event_type,
+        coalesce(aliases.event_type, event_type_texts.event_type_normalized) as event_type,
+        canonical_event_types.event_type is not null as is_known_event_type
+    from event_type_texts
+    left join aliases
+        on event_type_texts.event_type_normalized = aliases.event_type_alias
+    left join canonical_event_types
+        on coalesce(aliases.event_type, event_type_texts.event_type_normalized) = canonical_event_types.event_type
+
+),
+
+property_texts as (
+
+    -- a feed repeats the same few properties texts ('{}', one per feature, ...): each distinct
+    -- text is checked once and joined back (null and blank both mean '{}')
+    select distinct coalesce(properties, '') as raw_properties
+    from {{ ref('base_product__events') }}
+
+),
+
+checked_properties as (
+
+    select
+        raw_properties,
+        {{ engagement_json_object('raw_properties') }} as properties
+    from property_texts
+
+),
+
 raw_text as (
 
     select
@@ -50,58 +96,40 @@ parsed as (
         nullif({{ engagement_trim('raw_text.raw_event_id') }}, '') as event_id,
         nullif({{ engagement_trim('raw_text.raw_user_id') }}, '') as user_id,
         nullif({{ engagement_trim('raw_text.raw_account_id') }}, '') as account_id,
-        nullif({{ engagement_normalize_event_type('raw_event_type') }}, '') as event_type_normalized,
-        {{ engagement_parse_timestamp_utc('raw_occurred_at') }} as occurred_at,
-        {{ engagement_parse_timestamp_utc('raw_loaded_at') }} as loaded_at,
-        {{ engagement_json_object('raw_properties') }} as properties,
-        {{ dbt.hash(dbt.concat([
-            "coalesce(raw_event_id, '<null>')", "'|'",
-            "coalesce(raw_occurred_at, '<null>')", "'|'",
-            "coalesce(raw_user_id, '<null>')", "'|'",
-            "coalesce(raw_account_id, '<null>')", "'|'",
-            "coalesce(raw_event_type, '<null>')", "'|'",
-            "coalesce(raw_properties, '<null>')", "'|'",
-            "coalesce(raw_loaded_at, '<null>')"
-        ])) }} as row_fingerprint
+        {{ engagement_parse_timestamp_utc('raw_text.raw_occurred_at') }} as occurred_at,
+        {{ engagement_parse_timestamp_utc('raw_text.raw_loaded_at') }} as loaded_at,
+        checked_properties.properties,
+        event_types.event_type,
+        event_types.is_known_event_type
     from raw_text
-
-),
-
-mapped as (
-
-    select
-        parsed.*,
-        coalesce(aliases.event_type, parsed.event_type_normalized) as event_type
-    from parsed
-    left join aliases
-        on parsed.event_type_normalized = aliases.event_type_alias
+    left join checked_properties
+        on coalesce(raw_text.raw_properties, '') = checked_properties.raw_properties
+    left join event_types
+        on coalesce(raw_text.raw_event_type, '') = event_types.raw_event_type
 
 ),
 
 typed as (
 
     select
-        mapped.*,
-        canonical_event_types.event_type is not null as is_known_event_type,
+        parsed.*,
         case
-            when mapped.event_type = 'feature_used'
-                then nullif(lower({{ engagement_trim(engagement_json_scalar('mapped.properties', 'feature')) }}), '')
+            when parsed.event_type = 'feature_used'
+                then nullif(lower({{ engagement_trim(engagement_json_scalar('parsed.properties', 'feature')) }}), '')
         end as feature,
         case
-            when mapped.event_type = 'session_end'
-                then {{ engagement_safe_to_number(engagement_json_scalar('mapped.properties', 'duration_seconds')) }}
+            when parsed.event_type = 'session_end'
+                then {{ engagement_safe_to_number(engagement_json_scalar('parsed.properties', 'duration_seconds')) }}
         end as duration_seconds,
         case
-            when mapped.event_type = 'nps_response'
-                then {{ engagement_safe_to_number(engagement_json_scalar('mapped.properties', 'score')) }}
+            when parsed.event_type = 'nps_response'
+                then {{ engagement_safe_to_number(engagement_json_scalar('parsed.properties', 'score')) }}
         end as nps_score_number,
         case
-            when mapped.event_type in ('ticket_opened', 'ticket_resolved')
-                then nullif({{ engagement_trim(engagement_json_scalar('mapped.properties', 'ticket_id')) }}, '')
+            when parsed.event_type in ('ticket_opened', 'ticket_resolved')
+                then nullif({{ engagement_trim(engagement_json_scalar('parsed.properties', 'ticket_id')) }}, '')
         end as ticket_id
-    from mapped
-    left join canonical_event_types
-        on mapped.event_type = canonical_event_types.event_type
+    from parsed
 
 ),
 
@@ -147,7 +175,6 @@ final as (
         raw_event_type,
         raw_properties,
         raw_loaded_at,
-        row_fingerprint,
         event_id,
         user_id,
         account_id,
