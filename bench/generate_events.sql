@@ -6,6 +6,9 @@
 -- reason, churning users who go quiet (the odd stray page view after). Every column is text.
 -- Randomness is hash() of the row's coordinates and a stream number, so the same N always gives
 -- the same rows; the rows are shuffled (ordered by a hash) like a real, unordered feed.
+-- Large N is written in parts of at most 10M rows, each this script with its own users
+-- ($user_offset), accounts ($account_offset) and bad-row numbers ($bad_offset): one sort of
+-- 100M wide rows would spill tens of GB, ten sorts of 10M stay in memory.
 
 create or replace macro rnd(a, b, c, stream) as (hash(a, b, c, stream) % 1000003) / 1000003.0;
 
@@ -23,7 +26,7 @@ select * from (values
 
 create or replace temp table users as
 with numbered as (
-    select range + 1 as user_no from range($max_users)
+    select $user_offset + range + 1 as user_no from range($max_users)
 ),
 drawn as (
     select
@@ -31,7 +34,7 @@ drawn as (
         personas.*,
         case when rnd(numbered.user_no, 0, 0, 2) < 0.3 then cast(floor(rnd(numbered.user_no, 0, 0, 3) * 6) as integer)
             else 0 end as first_month,
-        1 + cast(floor(rnd(numbered.user_no, 0, 0, 5) * greatest(1, $max_users // 8)) as bigint) as account_no,
+        $account_offset + 1 + cast(floor(rnd(numbered.user_no, 0, 0, 5) * greatest(1, $max_users // 8)) as bigint) as account_no,
         -- 3% a month move to another account: the month of the move (6 = never)
         case when rnd(numbered.user_no, 0, 0, 6) < 0.17 then cast(floor(rnd(numbered.user_no, 0, 0, 7) * 6) as integer)
             else 6 end as move_month
@@ -78,7 +81,7 @@ select
     rnd(user_no, month_no, 0, 14) < 0.1 as opens_ticket,
     cast(floor(rnd(user_no, month_no, 0, 15) * last_day) as integer) as first_login_day,
     'acct_' || lpad(cast(case when month_no >= move_month
-        then 1 + (account_no * 7919) % greatest(1, $max_users // 8) else account_no end as varchar), 6, '0') as account_id
+        then $account_offset + 1 + (account_no * 7919) % greatest(1, $max_users // 8) else account_no end as varchar), 6, '0') as account_id
 from active;
 
 -- Keep just enough users for the target, in user order (about 97% of it before duplicates and bad rows).
@@ -282,13 +285,16 @@ copy (
     ),
     bad_base as (
         select
-            range as bad_no,
-            'bad_' || lpad(cast(range as varchar), 9, '0') as event_id,
-            timestamp '2025-01-01' + to_days(cast(floor(rnd(range, 0, 0, 70) * 181) as integer))
-            + to_seconds(cast(floor(rnd(range, 0, 0, 71) * 86400) as bigint)) as occurred_utc,
-            'u' || lpad(cast(1 + cast(floor(rnd(range, 0, 0, 72) * (select count(*) from kept_users)) as bigint) as varchar), 7, '0')
-                as user_id
-        from range(cast((select count(*) from events_clean) * 0.01 as bigint))
+            bad_no,
+            'bad_' || lpad(cast(bad_no as varchar), 9, '0') as event_id,
+            timestamp '2025-01-01' + to_days(cast(floor(rnd(bad_no, 0, 0, 70) * 181) as integer))
+            + to_seconds(cast(floor(rnd(bad_no, 0, 0, 71) * 86400) as bigint)) as occurred_utc,
+            'u' || lpad(cast($user_offset + 1 + cast(floor(rnd(bad_no, 0, 0, 72) * (select count(*) from kept_users)) as bigint)
+                as varchar), 7, '0') as user_id
+        from (
+            select $bad_offset + range as bad_no
+            from range(cast((select count(*) from events_clean) * 0.01 as bigint))
+        ) as numbered
     ),
     -- one kind of mess each, in turn, so that every reject reason shows up
     bad_rows as (

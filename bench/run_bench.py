@@ -116,30 +116,40 @@ def checksum(output: str) -> dict:
 
 
 def events_file(size: int, workdir: Path, threads: int, memory_limit: str) -> tuple[Path, dict]:
-    """The Parquet file of `size` raw events, generated unless a file from the same generator exists.
+    """The raw events of `size` rows, generated unless the same generator wrote them before: one
+    Parquet file, or above 10M rows a folder of part files, returned as the glob that reads them all.
 
     Generated in a child process: Linux carries a process's peak RSS over into the children it starts
     (the copy a child is forked from counts), so this process must stay small for the peaks it reads.
     """
     import duckdb
 
-    version = hashlib.sha256((BENCH_DIR / "generate_events.sql").read_bytes()).hexdigest()[:8]
-    path = workdir / f"events_{size}_{version}.parquet"
-    info = {"path": str(path)}
+    sys.path.insert(0, str(BENCH_DIR))
+    from generate_events import PART_EVENTS
+
+    generator = b"".join((BENCH_DIR / name).read_bytes() for name in ("generate_events.sql", "generate_events.py"))
+    version = hashlib.sha256(generator).hexdigest()[:8]
+    path = workdir / (f"events_{size}_{version}.parquet" if size <= PART_EVENTS else f"events_{size}_{version}")
     if not path.exists():
         print(f"  generating {size:,} raw events -> {path}", flush=True)
-        partial = path.with_suffix(".partial")
+        partial = path.with_name(path.name + ".partial")
         generated = checked(run_process([
             sys.executable, str(BENCH_DIR / "generate_events.py"), "--events", str(size), "--out", str(partial),
             "--threads", str(threads), "--memory-limit", memory_limit, "--temp-dir", str(workdir / "tmp"),
         ]), "generate_events.py")
         partial.rename(path)
+    else:
+        generated = None
+    files = sorted(path.glob("*.parquet")) if path.is_dir() else [path]
+    events = path / "*.parquet" if path.is_dir() else path
+    info = {"path": str(events), "files": len(files)}
+    if generated:
         info["generated_seconds"] = round(generated["seconds"], 1)
         info["generated_max_rss_bytes"] = generated["max_rss_bytes"]
     with duckdb.connect() as connection:
-        info["rows"] = connection.sql(f"select count(*) from read_parquet('{path}')").fetchall()[0][0]
-    info["bytes"] = path.stat().st_size
-    return path, info
+        info["rows"] = connection.sql(f"select count(*) from read_parquet('{events}')").fetchall()[0][0]
+    info["bytes"] = sum(file.stat().st_size for file in files)
+    return events, info
 
 
 def own_peak_rss() -> int:

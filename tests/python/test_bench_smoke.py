@@ -56,3 +56,54 @@ def test_the_benchmark_runs_and_every_contender_gives_the_same_scores(tmp_path, 
     assert spellings > 30 and offsets > 0 and unparseable > 0 and not_objects > 0
     assert 0.005 < bad / rows < 0.02
     assert columns == {"event_id", "occurred_at", "user_id", "account_id", "event_type", "properties", "loaded_at"}
+
+
+def test_large_inputs_are_written_in_parts_that_do_not_collide(tmp_path):
+    """Above --part-events the generator writes a folder of parts (one sort each, not one huge one):
+    about N / parts rows each, users and accounts and event ids of each part its own, and the first
+    part the very rows that N = part size gives on its own."""
+    import generate_events
+
+    folder, single = tmp_path / "parts", tmp_path / "single.parquet"
+    rows = generate_events.generate(30_000, folder, memory_limit="1GB", temp_dir=str(tmp_path), part_events=10_000)
+    assert generate_events.generate(10_000, single, memory_limit="1GB", temp_dir=str(tmp_path), part_events=10_000) > 9_000
+    assert sorted(path.name for path in folder.iterdir()) == ["part-0000.parquet", "part-0001.parquet", "part-0002.parquet"]
+    with duckdb.connect() as connection:
+        parts = connection.sql(f"""
+            select
+                filename,
+                count(*) as rows,
+                min(user_id) filter (where trim(user_id) <> '') as first_user,
+                max(user_id) as last_user,
+                min(account_id) filter (where event_id like 'evt_%') as first_account,  -- bad rows all use acct_000001
+                max(account_id) filter (where event_id like 'evt_%') as last_account,
+                count(*) filter (where not regexp_full_match(account_id, 'acct_[0-9]{{6}}')) as odd_accounts
+            from read_parquet('{folder}/*.parquet', filename = true)
+            group by filename
+            order by filename
+        """).fetchall()
+        resent, clashes = connection.sql(f"""
+            select count(*) filter (where files = 1), count(*) filter (where files > 1)
+            from (
+                select event_id, count(distinct filename) as files
+                from read_parquet('{folder}/*.parquet', filename = true)
+                where trim(event_id) <> ''
+                group by event_id
+                having count(*) > 1
+            )
+        """).fetchall()[0]
+        first_part_differs = connection.sql(f"""
+            select count(*) from (
+                select * from read_parquet('{folder}/part-0000.parquet')
+                except all
+                select * from read_parquet('{single}')
+            )
+        """).fetchall()[0][0]
+    assert rows == sum(part[1] for part in parts)
+    assert all(abs(part[1] - 10_000) < 10_000 * 0.05 for part in parts)  # as for one file: N unless the users run out
+    for earlier, later in zip(parts, parts[1:]):
+        assert earlier[3] < later[2], "users of two parts overlap"
+        assert earlier[5] < later[4], "accounts of two parts overlap"
+    assert all(part[6] == 0 for part in parts)
+    assert resent > 0 and clashes == 0  # duplicates are re-sent within a part; ids never clash across parts
+    assert first_part_differs == 0
