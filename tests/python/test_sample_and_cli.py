@@ -114,3 +114,26 @@ def test_main_job_on_the_sample(tmp_path):
     quiet = project.query("select count(*) from fct_engagement_score_components "
                           "where signal = 'inactivity' and points < 0")[0][0]
     assert quiet > 0
+
+
+def test_a_build_that_spills_to_disk_gives_the_same_scores(tmp_path):
+    """With a memory cap far below what the sample needs, DuckDB spills to its temp_directory; the
+    build must still succeed on both threads (dbt-duckdb once re-ran SET temp_directory on every new
+    cursor, which DuckDB refuses after a spill) and give the scores of an uncapped build."""
+    events = tmp_path / "sample.csv"
+    generate_sample_events.main(["--out", str(events)])
+    scores = {}
+    for memory_limit in ("64MB", "80%"):
+        database = tmp_path / f"sample-{memory_limit.strip('%')}.duckdb"
+        completed = subprocess.run(
+            [sys.executable, str(PROJECT_DIR / "scripts" / "engagement.py"), "run", "--events", str(events)],
+            capture_output=True, text=True, timeout=600,
+            env={**__import__("os").environ, "ENGAGEMENT_DUCKDB_PATH": str(database), "ENGAGEMENT_THREADS": "2",
+                 "ENGAGEMENT_DUCKDB_MEMORY_LIMIT": memory_limit, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"},
+        )
+        assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
+        project = DbtProject(PROJECT_DIR, tmp_path)
+        project.database = database
+        scores[memory_limit] = project.query("select * from fct_engagement_scores order by all")
+    assert len(scores["64MB"]) > 5_000
+    assert scores["64MB"] == scores["80%"]
