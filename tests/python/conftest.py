@@ -15,6 +15,23 @@ PROJECT_DIR = Path(__file__).resolve().parents[2]
 FIXTURES_DIR = PROJECT_DIR / "tests" / "fixtures"
 
 
+def release_duckdb() -> None:
+    """Closes the DuckDB database that dbt-duckdb may keep open in this process after a command.
+
+    A separate `dbt` process frees the file when it exits; in-process, dbt-duckdb keeps its
+    environment, and the profile opens the database with config_options (memory_limit,
+    temp_directory), so the tests' own duckdb.connect() would be refused ("a different
+    configuration than existing connections"). Closing it makes each command act like a process.
+    """
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    with DuckDBConnectionManager._LOCK:
+        environment = DuckDBConnectionManager._ENV
+        if environment is not None and hasattr(environment, "close"):
+            environment.close()
+        DuckDBConnectionManager.close_all_connections()
+
+
 class DbtProject:
     """A dbt project directory and the DuckDB file its builds write to (or another profile target)."""
 
@@ -44,6 +61,7 @@ class DbtProject:
         try:
             result = dbtRunner().invoke(command)
         finally:
+            release_duckdb()
             for name, value in saved.items():
                 if value is None:
                     os.environ.pop(name, None)
