@@ -75,6 +75,21 @@ checked_properties as (
 
 ),
 
+property_values as (
+
+    -- the properties each canonical type needs, read out of each distinct text once; which of
+    -- them a row uses depends on its event type (below)
+    select
+        raw_properties,
+        properties,
+        nullif(lower({{ engagement_trim(engagement_json_scalar('properties', 'feature')) }}), '') as feature,
+        {{ engagement_safe_to_number(engagement_json_scalar('properties', 'duration_seconds')) }} as duration_seconds,
+        {{ engagement_safe_to_number(engagement_json_scalar('properties', 'score')) }} as nps_score_number,
+        nullif({{ engagement_trim(engagement_json_scalar('properties', 'ticket_id')) }}, '') as ticket_id
+    from checked_properties
+
+),
+
 raw_text as (
 
     select
@@ -98,12 +113,16 @@ parsed as (
         nullif({{ engagement_trim('raw_text.raw_account_id') }}, '') as account_id,
         {{ engagement_parse_timestamp_utc('raw_text.raw_occurred_at') }} as occurred_at,
         {{ engagement_parse_timestamp_utc('raw_text.raw_loaded_at') }} as loaded_at,
-        checked_properties.properties,
+        property_values.properties,
+        property_values.feature as property_feature,
+        property_values.duration_seconds as property_duration_seconds,
+        property_values.nps_score_number as property_nps_score_number,
+        property_values.ticket_id as property_ticket_id,
         event_types.event_type,
         event_types.is_known_event_type
     from raw_text
-    left join checked_properties
-        on coalesce(raw_text.raw_properties, '') = checked_properties.raw_properties
+    left join property_values
+        on coalesce(raw_text.raw_properties, '') = property_values.raw_properties
     left join event_types
         on coalesce(raw_text.raw_event_type, '') = event_types.raw_event_type
 
@@ -113,21 +132,11 @@ typed as (
 
     select
         parsed.*,
+        case when parsed.event_type = 'feature_used' then parsed.property_feature end as feature,
+        case when parsed.event_type = 'session_end' then parsed.property_duration_seconds end as duration_seconds,
+        case when parsed.event_type = 'nps_response' then parsed.property_nps_score_number end as nps_score_number,
         case
-            when parsed.event_type = 'feature_used'
-                then nullif(lower({{ engagement_trim(engagement_json_scalar('parsed.properties', 'feature')) }}), '')
-        end as feature,
-        case
-            when parsed.event_type = 'session_end'
-                then {{ engagement_safe_to_number(engagement_json_scalar('parsed.properties', 'duration_seconds')) }}
-        end as duration_seconds,
-        case
-            when parsed.event_type = 'nps_response'
-                then {{ engagement_safe_to_number(engagement_json_scalar('parsed.properties', 'score')) }}
-        end as nps_score_number,
-        case
-            when parsed.event_type in ('ticket_opened', 'ticket_resolved')
-                then nullif({{ engagement_trim(engagement_json_scalar('parsed.properties', 'ticket_id')) }}, '')
+            when parsed.event_type in ('ticket_opened', 'ticket_resolved') then parsed.property_ticket_id
         end as ticket_id
     from parsed
 
