@@ -1,14 +1,15 @@
-{# The declaration of a score model (from the generated registry); refuses an undeclared name before any SQL is built. #}
-{% macro engagement_score_model(name=none) -%}
-    {%- set name = name if name is not none else var('score_model', 'saas_customer') -%}
+{# The score models a build scores: every declared one, or the one the var score_model names (refused before any SQL is built when undeclared). #}
+{% macro engagement_selected_score_models() -%}
     {%- set registry = engagement_score_model_registry() -%}
+    {%- set name = var('score_model', none) -%}
+    {%- if name is none or name == '' -%}
+        {{ return(registry.keys() | list | sort) }}
+    {%- endif -%}
     {%- if name not in registry -%}
         {{ exceptions.raise_compiler_error(
             "var 'score_model' names no declared score model: '" ~ name ~ "'. Declared: "
             ~ (registry.keys() | list | sort | join(', ')) ~ " (score_models/*.yml, then scripts/engagement.py generate)"
         ) }}
     {%- endif -%}
-    {%- set declaration = registry[name] -%}
-    {%- do declaration.update({'name': name}) -%}
-    {{ return(declaration) }}
+    {{ return([name]) }}
 {%- endmacro %}

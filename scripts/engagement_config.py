@@ -20,18 +20,24 @@ PROPERTY_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
 NUMBER_PATTERN = re.compile(r"-?[0-9]{1,14}(\.[0-9]{1,4})?")
 
 ENTITIES = {"user": "user_id", "account": "account_id"}
-PERIODS = {"month"}
+# calendar periods, with the trailing window's default length in days
+PERIODS = {"week": 7, "month": 30, "quarter": 91}
+COLD_START = {"score", "new"}
+MEMBERS = {"user", "account"}
 
 TOP_LEVEL_REQUIRED = {"score_model", "entity", "signals"}
-TOP_LEVEL_OPTIONAL = {"description", "period"}
+TOP_LEVEL_OPTIONAL = {"description", "period", "window_days", "scope", "cold_start", "private", "measures",
+                      "rolls_up", "group_by"}
 SIGNAL_COMMON_REQUIRED = {"signal", "kind"}
 SIGNAL_COMMON_OPTIONAL = {"description", "measure"}
+INPUT_COMMON_REQUIRED = {"measure", "kind"}
+INPUT_COMMON_OPTIONAL = {"description"}
 
 # kind -> (required keys, optional keys), beyond the common ones
 KINDS: dict[str, tuple[set[str], set[str]]] = {
     "count": ({"event_type"}, set()),
     "active_days": (set(), {"event_type"}),
-    "distinct_values": ({"event_type", "property"}, {"allow_list"}),
+    "distinct_values": ({"event_type", "property"}, {"allow_list", "share"}),
     "sum": ({"event_type", "property"}, {"divide_by"}),
     "average": ({"event_type", "property"}, {"divide_by"}),
     "min": ({"event_type", "property"}, {"divide_by"}),
@@ -39,12 +45,20 @@ KINDS: dict[str, tuple[set[str], set[str]]] = {
     "days_since_last_event": (set(), {"event_type"}),
     "latest_value": ({"event_type", "property"}, set()),
     "open_items": ({"event_type", "close_event_type", "key_property"}, set()),
+    "distinct_entities": (set(), {"event_type", "member"}),
+    "daily_active_share": (set(), {"event_type", "member"}),
+    "member_changes": ({"change"}, {"event_type", "member"}),
+    "scale_average": ({"event_type", "property", "scale"}, set()),
+    "ratio": ({"numerator", "denominator"}, {"scale", "when_undefined"}),
 }
+# measured over the period (or trailing window) alone; the other kinds are "as of" the period's end
+IN_PERIOD_KINDS = {"count", "active_days", "distinct_values", "sum", "average", "min", "max", "distinct_entities",
+                   "daily_active_share", "scale_average"}
 
 WEIGHTS_COLUMNS = ["score_model", "signal", "rule", "min_value", "max_value", "unit", "points", "cap", "label"]
 BANDS_COLUMNS = ["score_model", "band", "min_score", "max_score", "band_order"]
 ALIASES_COLUMNS = ["alias", "event_type"]
-RULES = {"tier", "per_unit"}
+RULES = {"tier", "per_unit", "linear"}
 
 
 @dataclass(frozen=True)
@@ -65,20 +79,39 @@ class Signal:
     measure: str
     params: dict
     line: int
+    scored: bool = True  # False: an input of other measures (a `measures:` entry), earns no points
 
 
 @dataclass
 class ScoreModel:
     name: str
-    entity: str
+    entity: str  # user, account or property
     period: str
     signals: list[Signal]
     source: str
     description: str = ""
+    entity_property: str | None = None
+    window_days: int = 30
+    scope: list[str] = field(default_factory=list)  # event types that bring an entity in; empty = any
+    cold_start: str = "score"
+    private: bool = False
+    inputs: list[Signal] = field(default_factory=list)
+    rolls_up: str | None = None
+    group_property: str | None = None
+    min_group_size: int = 1
+
+    @property
+    def entity_type(self) -> str:
+        return self.entity_property if self.entity == "property" else self.entity
 
     @property
     def entity_column(self) -> str:
-        return ENTITIES[self.entity]
+        return ENTITIES.get(self.entity, "")
+
+    @property
+    def measures(self) -> list[Signal]:
+        """Every measure the model computes: its inputs, then its signals."""
+        return [*self.inputs, *self.signals]
 
 
 @dataclass
@@ -176,23 +209,81 @@ def _load_model(path: Path, config: Config) -> ScoreModel | None:
     elif "score_model" in data and model_name != path.stem:
         problems.append(Problem(name, f"line {lines.get('score_model', 1)}", _show(model_name),
                                 f"score_model must equal the file name, {path.stem!r}"))
-    entity = data.get("entity")
-    if "entity" in data and entity not in ENTITIES:
-        problems.append(Problem(name, f"line {lines.get('entity', 1)}", _show(entity),
-                                f"entity must be one of {sorted(ENTITIES)}"))
+    def where(key: str) -> str:
+        return f"line {lines.get(key, 1)}"
+
+    entity, entity_property = data.get("entity"), None
+    if isinstance(entity, dict) and set(k for k in entity if not k.startswith("__")) == {"property"}:
+        entity_property = entity.get("property")
+        if not _valid_property(entity_property):
+            problems.append(Problem(name, where("entity"), _show(entity_property),
+                                    "entity: {property: NAME} needs a JSON property name matching "
+                                    "^[A-Za-z_][A-Za-z0-9_]{0,62}$"))
+        entity = "property"
+    elif "entity" in data and entity not in ENTITIES:
+        problems.append(Problem(name, where("entity"), _show(_plain(entity)),
+                                f"entity must be one of {sorted(ENTITIES)} or {{property: NAME}}"))
     period = data.get("period", "month")
     if period not in PERIODS:
-        problems.append(Problem(name, f"line {lines.get('period', 1)}", _show(period),
-                                f"period must be one of {sorted(PERIODS)}"))
+        problems.append(Problem(name, where("period"), _show(period), f"period must be one of {sorted(PERIODS)}"))
+    window_days = data.get("window_days", PERIODS.get(period, 30))
+    if not (isinstance(window_days, int) and not isinstance(window_days, bool) and 1 <= window_days <= 366):
+        problems.append(Problem(name, where("window_days"), _show(window_days),
+                                "window_days must be a whole number of days from 1 to 366"))
+    scope = data.get("scope", {"event_types": []})
+    scope_types = scope.get("event_types") if isinstance(scope, dict) else None
+    if (not isinstance(scope, dict) or set(k for k in scope if not k.startswith("__")) != {"event_types"}
+            or not isinstance(scope_types, list) or not all(_valid_name(t) for t in scope_types)):
+        problems.append(Problem(name, where("scope"), _show(_plain(scope)),
+                                "scope must be {event_types: [canonical event types]} (names matching "
+                                "^[a-z][a-z0-9_]{0,62}$)"))
+        scope_types = []
+    cold_start = data.get("cold_start", "score")
+    if cold_start not in COLD_START:
+        problems.append(Problem(name, where("cold_start"), _show(cold_start),
+                                f"cold_start must be one of {sorted(COLD_START)}"))
+    private = data.get("private", False)
+    if not isinstance(private, bool):
+        problems.append(Problem(name, where("private"), _show(private), "private must be true or false"))
+    rolls_up = data.get("rolls_up")
+    if rolls_up is not None and (not _valid_name(rolls_up) or entity != "account"):
+        problems.append(Problem(name, where("rolls_up"), _show(rolls_up),
+                                "rolls_up names a declared user-level score model, and only an entity: account "
+                                "model may roll one up"))
+    group_by = data.get("group_by")
+    group_property, min_group_size = None, 1
+    if group_by is not None:
+        keys = set(k for k in group_by if not k.startswith("__")) if isinstance(group_by, dict) else None
+        if not keys or not keys <= {"property", "min_group_size"} or "property" not in keys \
+                or not _valid_property(group_by.get("property")):
+            problems.append(Problem(name, where("group_by"), _show(_plain(group_by)),
+                                    "group_by must be {property: NAME, min_group_size: N} (N optional, default 1)"))
+        else:
+            group_property = group_by["property"]
+            min_group_size = group_by.get("min_group_size", 1)
+            if not (isinstance(min_group_size, int) and not isinstance(min_group_size, bool)
+                    and 1 <= min_group_size <= 1000000):
+                problems.append(Problem(name, where("group_by"), _show(min_group_size),
+                                        "min_group_size must be a whole number from 1 to 1000000"))
     description = data.get("description", "")
     if not isinstance(description, str):
-        problems.append(Problem(name, f"line {lines.get('description', 1)}", _show(description),
-                                "description must be text"))
+        problems.append(Problem(name, where("description"), _show(description), "description must be text"))
+
+    inputs: list[Signal] = []
+    raw_inputs = data.get("measures", [])
+    if not isinstance(raw_inputs, list):
+        problems.append(Problem(name, where("measures"), _show(_plain(raw_inputs)),
+                                "measures must be a list of mappings (inputs of other measures, earning no points)"))
+    else:
+        for index, item in enumerate(raw_inputs):
+            measure = _load_signal(item, index, name, config, lines.get("measures", 1), scored=False)
+            if measure is not None:
+                inputs.append(measure)
 
     raw_signals = data.get("signals")
     signals: list[Signal] = []
     if "signals" in data and (not isinstance(raw_signals, list) or not raw_signals):
-        problems.append(Problem(name, f"line {lines.get('signals', 1)}", _show(raw_signals),
+        problems.append(Problem(name, where("signals"), _show(_plain(raw_signals)),
                                 "signals must be a non-empty list of mappings"))
     elif isinstance(raw_signals, list):
         for index, item in enumerate(raw_signals):
@@ -200,11 +291,47 @@ def _load_model(path: Path, config: Config) -> ScoreModel | None:
             if signal is not None:
                 signals.append(signal)
         _check_unique(signals, "signal", name, problems)
-        _check_unique(signals, "measure", name, problems)
+        _check_unique(inputs + signals, "measure", name, problems)
+    _check_ratios(inputs + signals, name, problems)
 
     if len(problems) > start:
         return None
-    return ScoreModel(model_name, entity, period, signals, name, description)
+    return ScoreModel(model_name, entity, period, signals, name, description, entity_property=entity_property,
+                      window_days=window_days, scope=list(scope_types), cold_start=cold_start, private=private,
+                      inputs=inputs, rolls_up=rolls_up, group_property=group_property,
+                      min_group_size=min_group_size)
+
+
+def _plain(value):
+    """A value read by the line-remembering loader, without its line bookkeeping (for messages)."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items() if k not in ("__lines__", "__line__")}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _valid_property(value) -> bool:
+    return isinstance(value, str) and PROPERTY_PATTERN.fullmatch(value) is not None
+
+
+def _check_ratios(measures: list[Signal], file: str, problems: list) -> None:
+    """A ratio divides measures of the same model that are not ratios themselves."""
+    plain = {m.measure for m in measures if m.kind != "ratio"}
+    for measure in measures:
+        if measure.kind != "ratio":
+            continue
+        numerator, denominator = measure.params["numerator"], measure.params["denominator"]
+        parts = denominator if isinstance(denominator, list) else [denominator]
+        for key, names in (("numerator", [numerator]), ("denominator", parts)):
+            for part in names:
+                if part == "days_in_period" and key == "denominator":
+                    continue
+                if part not in plain:
+                    problems.append(Problem(file, f"line {measure.line}", _show(_plain(part)),
+                                            f"a ratio's {key} names another measure of this model that is not a "
+                                            f"ratio (or, as denominator, days_in_period); measures: "
+                                            f"{', '.join(sorted(plain))}"))
 
 
 def _valid_name(value) -> bool:
@@ -224,12 +351,16 @@ def _check_keys(data: dict, required: set, optional: set, file: str, lines: dict
                                 f"a {what} needs the key {key!r}"))
 
 
-def _load_signal(item, index: int, file: str, config: Config, list_line: int) -> Signal | None:
+def _load_signal(item, index: int, file: str, config: Config, list_line: int, scored: bool = True) -> Signal | None:
     problems = config.problems
+    section = "signals" if scored else "measures"
     if not isinstance(item, dict):
-        problems.append(Problem(file, f"signals[{index}] near line {list_line}", _show(item),
-                                "each signal is a mapping with keys signal, kind, ..."))
+        problems.append(Problem(file, f"{section}[{index}] near line {list_line}", _show(_plain(item)),
+                                f"each entry of {section} is a mapping with keys "
+                                f"{'signal' if scored else 'measure'}, kind, ..."))
         return None
+    common_required = SIGNAL_COMMON_REQUIRED if scored else INPUT_COMMON_REQUIRED
+    common_optional = SIGNAL_COMMON_OPTIONAL if scored else INPUT_COMMON_OPTIONAL
     lines = item["__lines__"]
     line = item["__line__"]
     start = len(problems)
@@ -237,14 +368,15 @@ def _load_signal(item, index: int, file: str, config: Config, list_line: int) ->
     if "kind" in item and kind not in KINDS:
         problems.append(Problem(file, f"line {lines.get('kind', line)}", _show(kind),
                                 f"unknown measure kind; accepted: {', '.join(KINDS)}"))
-        required, optional = SIGNAL_COMMON_REQUIRED, SIGNAL_COMMON_OPTIONAL | set().union(*(
+        required, optional = common_required, common_optional | set().union(*(
             r | o for r, o in KINDS.values()))
     elif kind in KINDS:
-        required = SIGNAL_COMMON_REQUIRED | KINDS[kind][0]
-        optional = SIGNAL_COMMON_OPTIONAL | KINDS[kind][1]
+        required = common_required | KINDS[kind][0]
+        optional = common_optional | KINDS[kind][1]
     else:
-        required, optional = SIGNAL_COMMON_REQUIRED, SIGNAL_COMMON_OPTIONAL
-    what = f"signal of kind {kind!r}" if kind in KINDS else "signal"
+        required, optional = common_required, common_optional
+    noun = "signal" if scored else "measure"
+    what = f"{noun} of kind {kind!r}" if kind in KINDS else noun
     _check_keys(item, required, optional, file, lines, what, problems)
 
     def where(key: str) -> str:
@@ -267,11 +399,45 @@ def _load_signal(item, index: int, file: str, config: Config, list_line: int) ->
         problems.append(Problem(file, where("description"), _show(item["description"]), "description must be text"))
     if "allow_list" in item:
         _check_allow_list(item, file, where("allow_list"), config)
+    if "share" in item and (not isinstance(item["share"], bool) or (item["share"] and "allow_list" not in item)):
+        problems.append(Problem(file, where("share"), _show(item["share"]),
+                                "share must be true or false, and true needs an allow_list (the share of its values)"))
+    if "member" in item:
+        member = _plain(item["member"])
+        if not (member in MEMBERS or (isinstance(member, dict) and set(member) == {"property"}
+                                      and _valid_property(member["property"]))):
+            problems.append(Problem(file, where("member"), _show(member),
+                                    "member must be user, account or {property: NAME}"))
+    if "change" in item and item["change"] not in ("gained", "lost"):
+        problems.append(Problem(file, where("change"), _show(item["change"]),
+                                "change must be gained (active this period, not the one before) or lost "
+                                "(active the period before, not this one)"))
+    if "scale" in item:
+        scale = _plain(item["scale"])
+        if kind == "scale_average":
+            if not (isinstance(scale, list) and len(scale) == 2 and all(_is_number(v) for v in scale)
+                    and scale[0] < scale[1] and all(abs(v) < 1e9 for v in scale)):
+                problems.append(Problem(file, where("scale"), _show(scale),
+                                        "scale is [lowest, highest] answer, numbers with lowest < highest"))
+        elif not (_is_number(scale) and scale > 0 and scale < 1e9):
+            problems.append(Problem(file, where("scale"), _show(scale), "scale must be a number > 0 (e.g. 100)"))
+    if "when_undefined" in item and not (_is_number(item["when_undefined"]) and abs(item["when_undefined"]) < 1e9):
+        problems.append(Problem(file, where("when_undefined"), _show(item["when_undefined"]),
+                                "when_undefined must be a number (the value when the denominator is 0)"))
+    if kind == "ratio":
+        for key in ("numerator", "denominator"):
+            value = _plain(item.get(key))
+            values = value if key == "denominator" and isinstance(value, list) and value else [value]
+            if not all(_valid_name(v) for v in values):
+                problems.append(Problem(file, where(key), _show(value),
+                                        f"{key} must name a measure of this model"
+                                        + (" (or a list of them, summed)" if key == "denominator" else "")))
 
     if len(problems) > start:
         return None
-    params = {key: value for key, value in item.items() if key not in ("__lines__", "__line__")}
-    return Signal(item["signal"], kind, item.get("measure", item["signal"]), params, line)
+    params = {key: _plain(value) for key, value in item.items() if key not in ("__lines__", "__line__")}
+    name = item["signal"] if scored else item["measure"]
+    return Signal(name, kind, item.get("measure", name), params, line, scored)
 
 
 def _check_allow_list(item: dict, file: str, where: str, config: Config) -> None:
@@ -376,21 +542,21 @@ def check_weights(config: Config) -> None:
                                            f"signal is not declared in score_models/{model}.yml; declared: "
                                            f"{', '.join(sorted(declared[model]))}"))
         if rule not in RULES:
-            config.problems.append(Problem(file, f"row {line}", f"rule={rule!r}", "rule must be tier or per_unit"))
+            config.problems.append(Problem(file, f"row {line}", f"rule={rule!r}", "rule must be tier, per_unit or linear"))
         numbers = {column: _number(row[column], file, line, column, config, column == "points")
                    for column in ("min_value", "max_value", "unit", "points", "cap")}
         if len(config.problems) > start:
             continue
-        if rule == "per_unit":
+        if rule in ("per_unit", "linear"):
             if numbers["min_value"] is not None or numbers["max_value"] is not None:
                 config.problems.append(Problem(file, f"row {line}", "min_value/max_value",
-                                               "a per_unit row leaves min_value and max_value blank"))
+                                               f"a {rule} row leaves min_value and max_value blank"))
             if numbers["unit"] is None or numbers["unit"] <= 0:
                 config.problems.append(Problem(file, f"row {line}", f"unit={row['unit']!r}",
-                                               "a per_unit row needs unit > 0"))
+                                               f"a {rule} row needs unit > 0"))
             if numbers["points"] > 0 and numbers["cap"] is None:
                 config.problems.append(Problem(file, f"row {line}", "cap=''",
-                                               "a per_unit row with positive points needs a cap, else the maximum "
+                                               f"a {rule} row with positive points needs a cap, else the maximum "
                                                "score is unbounded"))
             if numbers["cap"] is not None and numbers["cap"] * numbers["points"] < 0:
                 config.problems.append(Problem(file, f"row {line}", f"cap={row['cap']!r}",
@@ -412,10 +578,11 @@ def check_weights(config: Config) -> None:
         lines = ", ".join(str(line) for line, _, _ in entries)
         if len(rules) > 1:
             config.problems.append(Problem(file, f"rows {lines}", f"signal={signal!r}",
-                                           "a signal has either tier rows or one per_unit row, not both"))
-        elif rules == {"per_unit"} and len(entries) > 1:
+                                           "a signal has either tier rows or one per_unit or linear row, not "
+                                           "several kinds"))
+        elif rules <= {"per_unit", "linear"} and len(entries) > 1:
             config.problems.append(Problem(file, f"rows {lines}", f"signal={signal!r}",
-                                           "a per_unit signal has exactly one row"))
+                                           f"a {entries[0][1]['rule']} signal has exactly one row"))
         elif rules == {"tier"}:
             tiers = sorted(entries, key=lambda entry: (entry[2]["min_value"] is not None,
                                                        entry[2]["min_value"] or 0))

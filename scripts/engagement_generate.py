@@ -1,9 +1,18 @@
-"""Turns score-model declarations into dbt macros under macros/generated/.
+"""Turns score-model declarations into dbt macros and thin models.
 
-For each score model, one macro renders the SQL of int_entity_periods_measured: a single pass
-over the events for all in-period measures, plus the few CTEs that "as of period end" measures
-need (latest values, open items), then window functions that carry state forward over periods.
-A registry macro lists the score models, their entity and their signals for the other models.
+For each score model M the generator writes:
+- macros/generated/engagement_measures__M.sql: the SQL of what M measures, per entity and period
+  (calendar periods, plus one trailing window as of the as-of date), as long rows
+  (score_model, entity_id, period_kind, period_start, signal, measure_value). One pass over the
+  events for every in-period measure, a few CTEs for the measures kept "as of" the period end
+  (days since the last event, latest values, open items, member changes), window functions that
+  carry that state forward over the periods.
+- models/intermediate/score_models/int_M__measures.sql: the model that renders that macro.
+And a registry macro that lists the models (entity, period, window, scope, signals, roll-ups,
+privacy) and every declared property, for the generic models and tests that read them.
+
+Turning measures into points, scores, bands and roll-ups is NOT generated: it is written once, in
+int_engagement_points and int_engagement_scores, for every model.
 
 Names reach the SQL only after validation (engagement_config), and even then as quoted
 identifiers or through the project's escaping macros, never pasted as raw text.
@@ -16,11 +25,14 @@ from pathlib import Path
 from engagement_config import ScoreModel, Signal
 
 GENERATED_DIR = Path("macros") / "generated"
+MODELS_DIR = Path("models") / "intermediate" / "score_models"
 REGISTRY_FILE = "engagement_score_model_registry.sql"
 
-# measures whose in-period value defaults to 0 when the period has no matching events
-ZERO_WHEN_NONE = {"count", "active_days", "distinct_values", "sum", "average"}
-INTEGER_KINDS = {"count", "active_days", "distinct_values", "days_since_last_event", "open_items"}
+# in-period measures that are 0 (not null) when the period has no matching events
+ZERO_WHEN_NONE = {"count", "active_days", "distinct_values", "sum", "average", "distinct_entities",
+                  "daily_active_share"}
+IN_PERIOD = {"count", "active_days", "distinct_values", "sum", "average", "min", "max", "distinct_entities",
+             "daily_active_share", "scale_average"}
 
 
 def header(model_source: str) -> str:
@@ -38,261 +50,446 @@ def ident(name: str) -> str:
     return f"{{{{ adapter.quote('{name}') }}}}"
 
 
-def column(measure: str, suffix: str) -> str:
-    """A working column derived from a measure: validated characters and a '__' that no keyword has."""
-    return f"{measure}__{suffix}"
+def number(value) -> str:
+    """A validated YAML number as a SQL numeric literal."""
+    return str(int(value)) if float(value).is_integer() and abs(value) < 1e15 else repr(float(value))
 
 
-def type_filter(signal: Signal, key: str = "event_type", table: str = "events") -> str:
-    return f"{table}.event_type = {literal(signal.params[key])}"
+def property_columns(models: list[ScoreModel]) -> dict[str, str]:
+    """Every JSON property any model reads -> the staging column that holds its trimmed text."""
+    names: list[str] = []
+    for model in models:
+        for name in model_properties(model):
+            if name not in names:
+                names.append(name)
+    columns: dict[str, str] = {}
+    for name in sorted(names):
+        column = f"property__{name.lower()}"
+        if column in columns.values():  # properties differing only in case get their own column
+            column = f"{column}__{len(columns)}"
+        columns[name] = column
+    return columns
 
 
-def number_of(signal: Signal) -> str:
-    prop = signal.params["property"]
-    return f"{{{{ engagement_safe_to_number(engagement_json_scalar('events.properties', '{prop}')) }}}}"
+def model_properties(model: ScoreModel) -> list[str]:
+    found = []
+    if model.entity_property:
+        found.append(model.entity_property)
+    if model.group_property:
+        found.append(model.group_property)
+    for signal in model.measures:
+        for key in ("property", "key_property"):
+            if key in signal.params:
+                found.append(signal.params[key])
+        member = signal.params.get("member")
+        if isinstance(member, dict):
+            found.append(member["property"])
+    return found
 
 
-def text_of(prop: str, lowercase: bool) -> str:
-    inner = f"trim({{{{ engagement_json_scalar('events.properties', '{prop}') }}}})"
-    return f"lower({inner})" if lowercase else inner
+class Generator:
+    """Renders one score model's measures macro."""
 
+    def __init__(self, model: ScoreModel, columns: dict[str, str]):
+        self.model = model
+        self.columns = columns
+        self.lookup_ctes: list[str] = []
+        self.scope_columns: list[str] = []
+        self.joins: list[str] = []
+        self.aggregates: list[str] = []
+        self.ctes: list[str] = []
+        self.period_joins: list[str] = []
+        self.carried: list[str] = []
+        self.values: dict[str, str] = {}  # measure -> its expression in calendar_measures / trailing rows
+        self.as_of_kind: set[str] = set()  # measures the trailing window takes from the last calendar period
+        self._shared: dict[str, str] = {}
 
-class MeasureSql:
-    """The pieces of SQL one measure contributes to the generated model."""
+    # --- helpers --------------------------------------------------------------------------------
 
-    def __init__(self) -> None:
-        self.scope_columns: list[str] = []  # in events_in_scope
-        self.joins: list[str] = []  # on events_in_scope's from clause
-        self.lookup_ctes: list[str] = []  # seeds the events are joined to
-        self.ctes: list[str] = []  # after the aggregation
-        self.aggregates: list[str] = []  # in period_activity (one pass, grouped by entity and period)
-        self.period_joins: list[str] = []  # joins of extra CTEs onto periods
-        self.carried: list[str] = []  # window expressions in carried_forward
-        self.final: str = ""  # the measure's expression in final
+    def prop(self, name: str, table: str = "events") -> str:
+        return f"{table}.{self.columns[name]}"
 
-    def rename(self, old: str, new: str) -> None:
-        """Points this measure's SQL at another (identical) working column."""
-        for attribute in ("aggregates", "ctes", "carried"):
-            setattr(self, attribute, [text.replace(old, new) for text in getattr(self, attribute)])
-        self.final = self.final.replace(old, new)
+    def type_filter(self, event_type: str, table: str = "events") -> str:
+        return f"{table}.event_type = {literal(event_type)}"
 
+    def member(self, signal: Signal, table: str = "events") -> str:
+        member = signal.params.get("member", "user")
+        if member == "user":
+            return f"{table}.user_id"
+        if member == "account":
+            return f"{table}.account_id"
+        return f"nullif({self.prop(member['property'], table)}, '')"
 
-def measure_sql(signal: Signal, model: ScoreModel) -> MeasureSql:
-    kind, measure, params = signal.kind, signal.measure, signal.params
-    out = MeasureSql()
-    # a working column named for what it holds, so that measures reading the same value share it
-    if "property" in params and "allow_list" not in params:
-        holds = "text" if kind == "distinct_values" else "number"
-        value = f"{params['event_type']}__{params['property'].lower()}__{holds}"
-    else:
-        value = column(measure, "value")
-    running = (f"over (\n            partition by periods.entity_id\n            order by periods.period_start\n"
-               f"            rows between unbounded preceding and current row\n        )")
-    if kind in ("count", "active_days", "days_since_last_event"):
-        condition = type_filter(signal) if "event_type" in params else None
+    def scope_column(self, expression: str, name: str) -> str:
+        """A column of events_in_scope; measures reading the same value share it."""
+        if expression in self._shared:
+            return self._shared[expression]
+        self._shared[expression] = name
+        self.scope_columns.append(f"{expression} as {name}")
+        return name
+
+    def filtered(self, signal: Signal, expression: str, name: str) -> str:
+        if "event_type" not in signal.params:
+            return self.scope_column(expression, name)
+        return self.scope_column(
+            f"case\n            when {self.type_filter(signal.params['event_type'])}\n"
+            f"                then {expression}\n        end", name)
+
+    # --- measures -------------------------------------------------------------------------------
+
+    def add(self, signal: Signal) -> None:
+        kind, measure, params = signal.kind, signal.measure, signal.params
+        activity = f"period_activity.{ident(measure)}"
+        running = ("over (\n            partition by periods.entity_id\n            order by periods.period_start\n"
+                   "            rows between unbounded preceding and current row\n        )")
         if kind == "count":
-            out.aggregates.append(f"count(case when {_scoped(condition)} then event_id end) as {ident(measure)}")
+            column = self.filtered(signal, "events.event_id", f"{measure}__event")
+            self.aggregates.append(f"count({column}) as {ident(measure)}")
         elif kind == "active_days":
-            target = f"case when {_scoped(condition)} then occurred_on end" if condition else "occurred_on"
-            if condition:
-                out.aggregates.append(f"count(distinct\n            {target}\n        ) as {ident(measure)}")
+            column = self.filtered(signal, "events.occurred_on", f"{measure}__on")
+            self.aggregates.append(f"count(distinct {column}) as {ident(measure)}")
+        elif kind == "distinct_values":
+            prop = params["property"]
+            if "allow_list" in params:
+                allowed = f"allowed__{measure}"
+                self.lookup_ctes.append(
+                    f"{allowed} as (\n\n    select distinct lower({{{{ engagement_trim('{prop}') }}}})"
+                    f" as allowed_value\n    from {{{{ ref('{params['allow_list']}') }}}}\n"
+                    f"    where score_model = {literal(self.model.name)}\n\n)"
+                )
+                self.joins.append(
+                    f"left join {allowed}\n        on\n            {self.type_filter(params['event_type'])}\n"
+                    f"            and lower({self.prop(prop)}) = {allowed}.allowed_value"
+                )
+                column = self.scope_column(f"{allowed}.allowed_value", f"{measure}__value")
             else:
-                out.aggregates.append(f"count(distinct {target}) as {ident(measure)}")
-        else:
-            target = f"case when {_scoped(condition)} then occurred_on end" if condition else "occurred_on"
-            out.aggregates.append(f"max({target}) as {column(measure, 'last_on')}")
-            out.carried.append(f"max(period_activity.{column(measure, 'last_on')}) {running} as {column(measure, 'last_on')}")
-            out.final = (f"{{{{ dbt.datediff('carried_forward.{measure}__last_on', 'carried_forward.effective_end', 'day') }}}}")
-    elif kind == "distinct_values":
-        prop = params["property"]
-        if "allow_list" in params:
-            seed, allowed = params["allow_list"], f"allowed__{measure}"
-            out.lookup_ctes.append(
-                f"{allowed} as (\n\n    select distinct lower(trim({prop})) as allowed_value\n"
-                f"    from {{{{ ref('{seed}') }}}}\n    where score_model = {literal(model.name)}\n\n)"
+                column = self.filtered(signal, f"lower({self.prop(prop)})", f"{measure}__value")
+            self.aggregates.append(f"count(distinct {column}) as {ident(measure)}")
+            if params.get("share"):
+                self.values[measure] = (f"coalesce({activity}, 0)\n"
+                                        f"            / nullif((select count(*) from allowed__{measure}), 0)")
+        elif kind in ("sum", "average", "min", "max"):
+            column = self.filtered(signal, f"{{{{ engagement_safe_to_number('{self.prop(params['property'])}') }}}}",
+                                   f"{params['event_type']}__{self.columns[params['property']][10:]}__number")
+            divide_by = params.get("divide_by")
+            scale = f" / {number(divide_by)}" if divide_by not in (None, 1) else ""
+            if kind == "average":
+                # one division at the end, so that values averaging exactly N give exactly N
+                denominator = f"{number(divide_by)} * count({column})" if scale else f"count({column})"
+                self.aggregates.append(f"sum({column})\n        / nullif({denominator}, 0) as {ident(measure)}")
+            else:
+                self.aggregates.append(f"{kind}({column}){scale} as {ident(measure)}")
+        elif kind == "scale_average":
+            low, high = (number(value) for value in params["scale"])
+            value = f"{{{{ engagement_safe_to_number('{self.prop(params['property'])}') }}}}"
+            column = self.filtered(
+                signal, f"case when {value} >= {low} and {value} <= {high} then {value} end",
+                f"{params['event_type']}__{self.columns[params['property']][10:]}__on_scale")
+            self.aggregates.append(f"(avg({column}) - {low}) * 100 / ({high} - {low}) as {ident(measure)}")
+        elif kind == "distinct_entities":
+            column = self.filtered(signal, self.member(signal), f"{measure}__member")
+            self.aggregates.append(f"count(distinct {column}) as {ident(measure)}")
+        elif kind == "daily_active_share":
+            member = self.member(signal)
+            column = self.filtered(signal, member, f"{measure}__member")
+            day = self.filtered(
+                signal,
+                f"{{{{ dbt.concat([\"{member}\", \"'|'\", \"cast(events.occurred_on as \" ~ dbt.type_string() ~ \")\"]) }}}}",
+                f"{measure}__member_day")
+            self.aggregates.append(f"count(distinct {column}) as {measure}__members")
+            self.aggregates.append(f"count(distinct {day}) as {measure}__member_days")
+            self.values[measure] = (
+                f"coalesce(\n            cast(period_activity.{measure}__member_days as {{{{ engagement_type_double() }}}})"
+                f"\n            / nullif(period_activity.{measure}__members * ({days_in_period('periods')}), 0),"
+                f"\n            0\n        )")
+        elif kind == "days_since_last_event":
+            column = self.filtered(signal, "events.occurred_on", f"{measure}__on")
+            self.aggregates.append(f"max({column}) as {measure}__last_on")
+            self.carried.append(f"max(period_activity.{measure}__last_on) {running} as {measure}__last_on")
+            self.values[measure] = (f"{{{{ dbt.datediff('carried_forward.{measure}__last_on', "
+                                    f"'carried_forward.effective_end', 'day') }}}}")
+            self.as_of_kind.add(measure)
+        elif kind == "latest_value":
+            column = self.filtered(signal, f"{{{{ engagement_safe_to_number('{self.prop(params['property'])}') }}}}",
+                                   f"{params['event_type']}__{self.columns[params['property']][10:]}__number")
+            ranked = f"latest__{measure}"
+            self.ctes.append(
+                f"{ranked} as (\n\n    select\n        entity_id,\n        period_start,\n        {column} as latest_value,\n"
+                f"        row_number() over (\n            partition by entity_id, period_start\n"
+                f"            order by occurred_at desc, event_id desc\n        ) as recency_rank\n"
+                f"    from events_in_scope\n    where period_kind = 'calendar' and {column} is not null\n\n)"
             )
-            out.joins.append(
-                f"left join {allowed}\n        on\n            {type_filter(signal)}\n"
-                f"            and {text_of(prop, True)} = {allowed}.allowed_value"
+            self.period_joins.append(
+                f"left join {ranked}\n        on\n            periods.entity_id = {ranked}.entity_id\n"
+                f"            and periods.period_start = {ranked}.period_start\n            and {ranked}.recency_rank = 1"
             )
-            out.scope_columns.append(f"{allowed}.allowed_value as {value}")
+            self.carried.append(f"{ranked}.latest_value as {measure}__in_period")
+            self.carried.append(f"count({ranked}.latest_value) {running} as {measure}__answers_so_far")
+            # the latest value so far is the one of the last period that had one
+            self.values[measure] = (f"max(carried_forward.{measure}__in_period) over (\n"
+                                    f"            partition by carried_forward.entity_id, "
+                                    f"carried_forward.{measure}__answers_so_far\n        )")
+            self.as_of_kind.add(measure)
+        elif kind == "open_items":
+            key, items, changes = f"{measure}__key", f"items__{measure}", f"item_changes__{measure}"
+            self.scope_column(
+                f"case\n            when\n                {self.type_filter(params['event_type'])}\n"
+                f"                or {self.type_filter(params['close_event_type'])}\n"
+                f"                then {self.prop(params['key_property'])}\n        end", key)
+            opened = self.type_filter(params["event_type"], "events_in_scope")
+            closed = self.type_filter(params["close_event_type"], "events_in_scope")
+            truncate = self.truncate
+            self.ctes.append(
+                f"{items} as (\n\n    select\n        entity_id,\n        {key} as item_key,\n"
+                f"        min(\n            case when {opened} then occurred_on end\n        ) as opened_on,\n"
+                f"        min(\n            case when {closed} then occurred_on end\n        ) as closed_on\n"
+                f"    from events_in_scope\n    where period_kind = 'calendar' and {key} is not null\n"
+                f"    group by entity_id, {key}\n\n)"
+            )
+            # open from the period it was opened until the period of its first closing: +1 there, -1 here
+            self.ctes.append(
+                f"{changes} as (\n\n    select\n        entity_id,\n        period_start,\n        sum(open_change) as open_change\n"
+                f"    from (\n        select\n            entity_id,\n"
+                f"            {truncate('opened_on')} as period_start,\n"
+                f"            1 as open_change\n        from {items}\n"
+                f"        where opened_on is not null and (closed_on is null or closed_on > opened_on)\n\n"
+                f"        union all\n\n        select\n            entity_id,\n"
+                f"            {truncate('closed_on')} as period_start,\n"
+                f"            -1 as open_change\n        from {items}\n"
+                f"        where opened_on is not null and closed_on > opened_on\n    ) as item_changes\n"
+                f"    group by entity_id, period_start\n\n)"
+            )
+            self.period_joins.append(
+                f"left join {changes}\n        on\n            periods.entity_id = {changes}.entity_id\n"
+                f"            and periods.period_start = {changes}.period_start"
+            )
+            self.carried.append(f"sum(coalesce({changes}.open_change, 0)) {running} as {ident(measure)}")
+            self.values[measure] = f"carried_forward.{ident(measure)}"
+            self.as_of_kind.add(measure)
+        elif kind == "member_changes":
+            members, changes = f"members__{measure}", f"member_changes__{measure}"
+            column = self.filtered(signal, self.member(signal), f"{measure}__member")
+            self.ctes.append(
+                f"{members} as (\n\n    select distinct\n        entity_id,\n        period_start,\n"
+                f"        {column} as member\n    from events_in_scope\n"
+                f"    where period_kind = 'calendar' and {column} is not null\n\n)"
+            )
+            step = self.step
+            if params["change"] == "gained":
+                # active in a period and not in the one before: new or returning
+                body = (f"    select\n        current_period.entity_id,\n        current_period.period_start,\n"
+                        f"        count(*) as members\n    from {members} as current_period\n"
+                        f"    left join {members} as previous_period\n        on\n"
+                        f"            current_period.entity_id = previous_period.entity_id\n"
+                        f"            and current_period.member = previous_period.member\n"
+                        f"            and previous_period.period_start = {step('current_period.period_start', -1)}\n"
+                        f"    where previous_period.member is null\n"
+                        f"    group by current_period.entity_id, current_period.period_start")
+            else:
+                # active in the period before and not in this one, counted in this one
+                body = (f"    select\n        previous_period.entity_id,\n"
+                        f"        {step('previous_period.period_start', 1)} as period_start,\n"
+                        f"        count(*) as members\n    from {members} as previous_period\n"
+                        f"    left join {members} as current_period\n        on\n"
+                        f"            previous_period.entity_id = current_period.entity_id\n"
+                        f"            and previous_period.member = current_period.member\n"
+                        f"            and current_period.period_start = {step('previous_period.period_start', 1)}\n"
+                        f"    where current_period.member is null\n"
+                        f"    group by previous_period.entity_id, {step('previous_period.period_start', 1)}")
+            self.ctes.append(f"{changes} as (\n\n{body}\n\n)")
+            self.period_joins.append(
+                f"left join {changes}\n        on\n            periods.entity_id = {changes}.entity_id\n"
+                f"            and periods.period_start = {changes}.period_start"
+            )
+            self.carried.append(f"coalesce({changes}.members, 0) as {ident(measure)}")
+            self.values[measure] = f"carried_forward.{ident(measure)}"
+            self.as_of_kind.add(measure)
+        elif kind == "ratio":
+            pass  # computed from the other measures, in `measured`
+        else:  # pragma: no cover - validation refuses unknown kinds first
+            raise ValueError(f"unknown kind {kind}")
+
+        if kind in IN_PERIOD and measure not in self.values:
+            default = ", 0" if kind in ZERO_WHEN_NONE else ""
+            self.values[measure] = f"coalesce({activity}{default})" if default else activity
+
+    def truncate(self, date_expression: str) -> str:
+        return f"cast({{{{ dbt.date_trunc('{self.model.period}', '{date_expression}') }}}} as date)"
+
+    def step(self, date_expression: str, periods: int) -> str:
+        unit, size = ("day", 7) if self.model.period == "week" else ("month", 3 if self.model.period == "quarter" else 1)
+        return f"cast({{{{ engagement_dateadd('{unit}', {size * periods}, '{date_expression}') }}}} as date)"
+
+    # --- the macro ------------------------------------------------------------------------------
+
+    def render(self) -> str:
+        model = self.model
+        for signal in model.measures:
+            self.add(signal)
+
+        def block(name: str, body: str) -> str:
+            return f"{name} as (\n\n{body}\n\n)"
+
+        if model.entity == "property":
+            entity = f"nullif({self.prop(model.entity_property, 'clean_events')}, '')"
         else:
-            out.scope_columns.append(case_when(type_filter(signal), text_of(prop, True), value))
-        out.aggregates.append(f"count(distinct {value}) as {ident(measure)}")
-    elif kind in ("sum", "average", "min", "max"):
-        out.scope_columns.append(case_when(type_filter(signal), number_of(signal), value))
-        divide_by = params.get("divide_by")
-        scale = f" / {divide_by}" if divide_by not in (None, 1) else ""
-        if kind == "average":
-            # one division at the end, so that values averaging exactly N give exactly N
-            denominator = f"{divide_by} * count({value})" if scale else f"count({value})"
-            out.aggregates.append(f"sum({value})\n        / nullif({denominator}, 0) as {ident(measure)}")
-        else:
-            out.aggregates.append(f"{kind}({value}){scale} as {ident(measure)}")
-    elif kind == "latest_value":
-        ranked = f"latest__{measure}"
-        out.scope_columns.append(case_when(type_filter(signal), number_of(signal), value))
-        out.ctes.append(
-            f"{ranked} as (\n\n    select\n        entity_id,\n        period_start,\n        {value} as latest_value,\n"
-            f"        row_number() over (\n            partition by entity_id, period_start\n"
-            f"            order by occurred_at desc, event_id desc\n        ) as recency_rank\n"
-            f"    from events_in_scope\n    where {value} is not null\n\n)"
+            entity = f"clean_events.{model.entity_column}"
+        group = (f"nullif({self.prop(model.group_property, 'clean_events')}, '')" if model.group_property
+                 else f"cast(null as {{{{ dbt.type_string() }}}})")
+        scope = (" or ".join(self.type_filter(t, "clean_events") for t in model.scope) if model.scope else "true")
+        read = sorted({self.columns[name] for name in model_properties(model)})
+        event_columns = [f"{entity} as entity_id", "clean_events.event_id", "clean_events.event_type",
+                         "clean_events.occurred_at", "clean_events.occurred_on", "clean_events.user_id",
+                         "clean_events.account_id", f"{group} as group_id"]
+        event_columns += [f"clean_events.{column}" for column in read]
+        event_columns.append(f"{scope} as is_in_scope" if model.scope else "true as is_in_scope")
+        ctes = [block("events", "    select\n        " + ",\n        ".join(event_columns)
+                      + "\n    from {{ ref('int_events_clean') }} as clean_events\n"
+                      + f"    where {entity} is not null")]
+        ctes.append(f"{{{{ engagement_entity_periods('events', '{model.period}', {model.window_days}) }}}}")
+        ctes += self.lookup_ctes
+
+        scope_columns = ["events.entity_id", "events.event_id", "events.event_type", "events.occurred_at",
+                         "events.occurred_on"] + self.scope_columns
+        joins = "".join(f"    {join}\n" for join in self.joins)
+        columns = ",\n        ".join(scope_columns)
+        # each event once in its calendar period, and again in the trailing window when it falls in it
+        scope = (f"    select\n        {columns},\n        'calendar' as period_kind,\n"
+                 f"        {self.truncate('events.occurred_on')} as period_start\n"
+                 f"    from events\n    cross join as_of\n{joins}"
+                 f"    where events.occurred_on <= as_of.as_of_date\n\n    union all\n\n"
+                 f"    select\n        {columns},\n        'trailing' as period_kind,\n"
+                 f"        as_of.window_start as period_start\n"
+                 f"    from events\n    cross join as_of\n{joins}"
+                 f"    where events.occurred_on between as_of.window_start and as_of.as_of_date")
+        ctes.append(block("events_in_scope", scope))
+
+        aggregates = self.aggregates or ["count(*) as events"]
+        ctes.append(block("period_activity", "    select\n        entity_id,\n        period_kind,\n        period_start,\n"
+                          "        " + ",\n        ".join(aggregates)
+                          + "\n    from events_in_scope\n    group by entity_id, period_kind, period_start"))
+        ctes += self.ctes
+
+        period_columns = ["entity_id", "account_id", "group_id", "period_kind", "period_start", "period_end",
+                          "effective_end", "as_of_date", "is_first_period"]
+        in_period = [m.measure for m in model.measures if m.kind in IN_PERIOD]
+        as_of = [m.measure for m in model.measures if m.measure in self.as_of_kind]
+        ratios = [m for m in model.measures if m.kind == "ratio"]
+        activity_join = ("left join period_activity\n        on\n            periods.entity_id = period_activity.entity_id\n"
+                         "            and periods.period_kind = period_activity.period_kind\n"
+                         "            and periods.period_start = period_activity.period_start")
+        carried = [f"periods.{column}" for column in period_columns]
+        carried += [f"{self.values[m]} as {ident(m)}" for m in in_period]
+        carried += self.carried
+        joins = "".join(f"    {join}\n" for join in [activity_join, *self.period_joins])
+        ctes.append(block("carried_forward", "    select\n        " + ",\n        ".join(carried)
+                          + f"\n    from periods\n{joins}    where periods.period_kind = 'calendar'"))
+
+        double = "{{ engagement_type_double() }}"
+        calendar = [f"carried_forward.{column}" for column in period_columns]
+        calendar += [f"cast(carried_forward.{ident(m)} as {double}) as {ident(m)}" for m in in_period]
+        calendar += [f"cast({self.values[m]} as {double}) as {ident(m)}" for m in as_of]
+        ctes.append(block("calendar_measures", "    select\n        " + ",\n        ".join(calendar)
+                          + "\n    from carried_forward"))
+
+        # the trailing window: in-window measures of its own; "as of" measures from the calendar
+        # period that ends on the as-of date
+        trailing = [f"periods.{column}" for column in period_columns]
+        trailing += [f"cast({self.values[m]} as {double}) as {ident(m)}" for m in in_period]
+        trailing += [f"last_period.{ident(m)}" for m in as_of]
+        ctes.append(block("trailing_measures", "    select\n        " + ",\n        ".join(trailing)
+                          + f"\n    from periods\n    {activity_join}\n    left join calendar_measures as last_period\n"
+                          "        on\n            periods.entity_id = last_period.entity_id\n"
+                          "            and periods.as_of_date = last_period.effective_end\n"
+                          "    where periods.period_kind = 'trailing'"))
+
+        ctes.append(block("all_measures", "    select * from calendar_measures\n\n    union all\n\n"
+                          "    select * from trailing_measures"))
+        measured = ["all_measures.*"]
+        for ratio in ratios:
+            measured.append(f"{ratio_expression(ratio)} as {ident(ratio.measure)}")
+        ctes.append(block("measured", "    select\n        " + ",\n        ".join(measured)
+                          + "\n    from all_measures"))
+
+        signals = "\n\n        union all\n\n".join(
+            f"        select\n            {literal(s.signal)} as signal,\n            {literal(s.measure)} as measure"
+            for s in model.signals)
+        picks = "\n".join(f"            when {literal(s.measure)} then measured.{ident(s.measure)}" for s in model.signals)
+        final = [literal(model.name) + " as score_model", literal(model.entity_type) + " as entity_type",
+                 "measured.entity_id", "measured.account_id", "measured.group_id", "measured.period_kind",
+                 f"case when measured.period_kind = 'calendar' then {literal(model.period)} "
+                 "else 'trailing' end as period_type",
+                 "measured.period_start", "measured.period_end", "measured.effective_end", "measured.as_of_date",
+                 "measured.is_first_period", "signals.signal", "signals.measure",
+                 f"case signals.measure\n{picks}\n        end as measure_value"]
+        ctes.append(block("final", "    select\n        " + ",\n        ".join(final)
+                          + f"\n    from measured\n    cross join (\n{signals}\n    ) as signals"))
+
+        description = (f"The measures of score model {model.name} per {model.entity_type} and {model.period} "
+                       f"(and the trailing {model.window_days} days), as long rows.")
+        return (
+            header(model.source)
+            + f"\n{{# {description} #}}\n"
+            + f"{{% macro engagement_measures__{model.name}() -%}}\n\nwith\n\n"
+            + ",\n\n".join(ctes)
+            + "\n\nselect * from final\n\n{%- endmacro %}\n"
         )
-        out.period_joins.append(
-            f"left join {ranked}\n        on\n            periods.entity_id = {ranked}.entity_id\n"
-            f"            and periods.period_start = {ranked}.period_start\n            and {ranked}.recency_rank = 1"
-        )
-        out.carried.append(f"{ranked}.latest_value as {column(measure, 'in_period')}")
-        out.carried.append(f"count({ranked}.latest_value) {running} as {column(measure, 'answers_so_far')}")
-        # the latest value so far is the one of the last period that had one
-        out.final = (f"max(carried_forward.{column(measure, 'in_period')}) over (\n"
-                     f"            partition by carried_forward.entity_id, carried_forward.{column(measure, 'answers_so_far')}\n"
-                     f"        )")
-    elif kind == "open_items":
-        key, items, changes = column(measure, "key"), f"items__{measure}", f"item_changes__{measure}"
-        opened = type_filter(signal, "event_type", "events_in_scope")
-        closed = type_filter(signal, "close_event_type", "events_in_scope")
-        out.scope_columns.append(
-            f"case\n            when\n                {type_filter(signal)}\n"
-            f"                or {type_filter(signal, 'close_event_type')}\n"
-            f"                then trim({{{{ engagement_json_scalar('events.properties', '{params['key_property']}') }}}})\n"
-            f"        end as {key}"
-        )
-        out.ctes.append(
-            f"{items} as (\n\n    select\n        entity_id,\n        {key} as item_key,\n"
-            f"        min(\n            case when {opened} then occurred_on end\n        ) as opened_on,\n"
-            f"        min(\n            case when {closed} then occurred_on end\n        ) as closed_on\n"
-            f"    from events_in_scope\n    where {key} is not null\n    group by entity_id, {key}\n\n)"
-        )
-        # open from the period it was opened until the period of its first closing: +1 there, -1 here
-        out.ctes.append(
-            f"{changes} as (\n\n    select\n        entity_id,\n        period_start,\n        sum(open_change) as open_change\n"
-            f"    from (\n        select\n            entity_id,\n"
-            f"            cast({{{{ dbt.date_trunc('month', 'opened_on') }}}} as date) as period_start,\n"
-            f"            1 as open_change\n        from {items}\n"
-            f"        where opened_on is not null and (closed_on is null or closed_on > opened_on)\n\n"
-            f"        union all\n\n        select\n            entity_id,\n"
-            f"            cast({{{{ dbt.date_trunc('month', 'closed_on') }}}} as date) as period_start,\n"
-            f"            -1 as open_change\n        from {items}\n"
-            f"        where opened_on is not null and closed_on > opened_on\n    ) as item_changes\n"
-            f"    group by entity_id, period_start\n\n)"
-        )
-        out.period_joins.append(
-            f"left join {changes}\n        on\n            periods.entity_id = {changes}.entity_id\n"
-            f"            and periods.period_start = {changes}.period_start"
-        )
-        out.carried.append(f"sum(coalesce({changes}.open_change, 0)) {running} as {ident(measure)}")
-        out.final = f"carried_forward.{ident(measure)}"
-    else:  # pragma: no cover - validation refuses unknown kinds first
-        raise ValueError(f"unknown kind {kind}")
-
-    if out.aggregates and kind not in ("days_since_last_event",):
-        default = ", 0" if kind in ZERO_WHEN_NONE else ""
-        source = f"period_activity.{ident(measure)}"
-        out.carried.append(f"coalesce({source}{default}) as {ident(measure)}" if default
-                           else f"{source} as {ident(measure)}")
-        out.final = f"carried_forward.{ident(measure)}"
-    return out
 
 
-def case_when(condition: str, expression: str, name: str) -> str:
-    return f"case\n            when {condition}\n                then {expression}\n        end as {name}"
+def days_in_period(table: str) -> str:
+    return f"{{{{ dbt.datediff('{table}.period_start', '{table}.effective_end', 'day') }}}} + 1"
 
 
-def _scoped(condition: str | None) -> str:
-    """A condition written against events, restated against events_in_scope's columns."""
-    return (condition or "true").replace("events.event_type", "event_type")
+def ratio_expression(ratio: Signal) -> str:
+    params = ratio.params
+    numerator = f"all_measures.{ident(params['numerator'])}"
+    parts = params["denominator"] if isinstance(params["denominator"], list) else [params["denominator"]]
+    terms = [f"({days_in_period('all_measures')})" if part == "days_in_period" else f"all_measures.{ident(part)}"
+             for part in parts]
+    denominator = " + ".join(terms)
+    scale = number(params.get("scale", 1))
+    undefined = number(params["when_undefined"]) if "when_undefined" in params else "null"
+    return (f"case\n            when coalesce({denominator}, 0) = 0 then {undefined}\n"
+            f"            else {scale} * {numerator} / ({denominator})\n        end")
 
 
-def measure_type(kind: str) -> str:
-    return "{{ dbt.type_bigint() }}" if kind in INTEGER_KINDS else "{{ engagement_type_double() }}"
+def render_model(model: ScoreModel, columns: dict[str, str] | None = None) -> str:
+    return Generator(model, columns or property_columns([model])).render()
 
 
-def render_model(model: ScoreModel) -> str:
-    parts = [measure_sql(signal, model) for signal in model.signals]
-    entity = model.entity_column
+def render_model_file(model: ScoreModel) -> str:
+    return (header(model.source)
+            + f"{{#- What score model {model.name} measures, as long rows: "
+              "see macros/generated/engagement_measures__" + model.name + ".sql -#}\n"
+            + f"{{{{ engagement_measures__{model.name}() }}}}\n")
 
-    def block(name: str, body: str) -> str:
-        return f"{name} as (\n\n{body}\n\n)"
 
-    ctes = [
-        block("events", "    select * from {{ ref('fct_events') }}"),
-        block("periods", "    select * from {{ ref('int_entity_periods_spined') }}"),
-    ]
-    ctes += [cte for part in parts for cte in part.lookup_ctes]
-    ctes.append(block("as_of", "    select max(as_of_date) as as_of_date from periods"))
-
-    scope_columns = [
-        f"events.{entity} as entity_id",
-        "events.event_id",
-        "events.event_type",
-        "events.occurred_at",
-        "events.occurred_on",
-        "cast({{ dbt.date_trunc('month', 'events.occurred_on') }} as date) as period_start",
-    ]
-    # measures that read the same value (say min and max of one property) share one column
-    seen: dict[str, str] = {}
-    for part in parts:
-        for column_sql in list(part.scope_columns):
-            expression, name = column_sql.rsplit(" as ", 1)
-            if expression in seen:
-                part.scope_columns.remove(column_sql)
-                part.rename(name, seen[expression])
-                continue
-            if name in seen.values():  # same name, other expression (properties differing in case)
-                unique = f"{name}__{len(seen)}"
-                part.rename(name, unique)
-                column_sql, name = f"{expression} as {unique}", unique
-            seen[expression] = name
-            scope_columns.append(column_sql)
-    joins = [join for part in parts for join in part.joins]
-    scope = ("    select\n        " + ",\n        ".join(scope_columns) + "\n    from events\n    cross join as_of\n"
-             + "".join(f"    {join}\n" for join in joins)
-             + "    where events.occurred_on <= as_of.as_of_date")
-    ctes.append(block("events_in_scope", scope))
-
-    aggregates = [aggregate for part in parts for aggregate in part.aggregates]
-    activity = ("    select\n        entity_id,\n        period_start,\n        "
-                + ",\n        ".join(aggregates)
-                + "\n    from events_in_scope\n    group by entity_id, period_start")
-    ctes.append(block("period_activity", activity))
-    ctes += [cte for part in parts for cte in part.ctes]
-
-    carried = ["periods.entity_id", "periods.period_start", "periods.effective_end"]
-    carried += [expression for part in parts for expression in part.carried]
-    period_joins = [
-        "left join period_activity\n        on\n            periods.entity_id = period_activity.entity_id\n"
-        "            and periods.period_start = period_activity.period_start"
-    ] + [join for part in parts for join in part.period_joins]
-    ctes.append(block("carried_forward", "    select\n        " + ",\n        ".join(carried)
-                      + "\n    from periods\n" + "".join(f"    {join}\n" for join in period_joins).rstrip("\n")))
-
-    final_columns = ["carried_forward.entity_id", "carried_forward.period_start"] + [
-        f"cast({part.final} as {measure_type(signal.kind)}) as {ident(signal.measure)}"
-        for signal, part in zip(model.signals, parts)
-    ]
-    ctes.append(block("final", "    select\n        " + ",\n        ".join(final_columns)
-                      + "\n    from carried_forward"))
-
-    description = f"The measures of score model {model.name} per {model.entity} and month, as of each month's end."
-    return (
-        header(model.source)
-        + f"\n{{# {description} #}}\n"
-        + f"{{% macro engagement_measures__{model.name}() -%}}\n\nwith\n\n"
-        + ",\n\n".join(ctes)
-        + "\n\nselect * from final\n\n{%- endmacro %}\n"
-    )
+def _python_literal(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "none"
+    if isinstance(value, (int, float)):
+        return number(value)
+    return repr(str(value))
 
 
 def render_registry(models: list[ScoreModel]) -> str:
+    columns = property_columns(models)
     lines = [header(", ".join(model.source for model in models)),
-             "{# The declared score models: entity, period and signals, for the models and tests that read them. #}",
+             "{# The declared score models (entity, period, window, scope, signals, roll-ups, privacy), for the",
+             "   models and tests that read them. #}",
              "{% macro engagement_score_model_registry() -%}", "    {{ return({"]
     for model in models:
+        fields = {
+            "entity_type": model.entity_type, "entity_column": model.entity_column or None,
+            "period": model.period, "window_days": model.window_days, "cold_start": model.cold_start,
+            "private": model.private, "rolls_up": model.rolls_up, "group_property": model.group_property,
+            "min_group_size": model.min_group_size,
+        }
         lines.append(f"        '{model.name}': {{")
-        lines.append(f"            'entity_type': '{model.entity}',")
-        lines.append(f"            'entity_column': '{model.entity_column}',")
-        lines.append(f"            'period': '{model.period}',")
+        for key, value in fields.items():
+            lines.append(f"            '{key}': {_python_literal(value)},")
         lines.append("            'signals': [")
         for signal in model.signals:
             lines.append(f"                {{'signal': '{signal.signal}', 'measure': '{signal.measure}', "
@@ -300,14 +497,29 @@ def render_registry(models: list[ScoreModel]) -> str:
         lines.append("            ],")
         lines.append("        },")
     lines += ["    }) }}", "{%- endmacro %}", ""]
+    lines += ["{# Every JSON property a score model reads, and the staging column holding its trimmed text. #}",
+              "{% macro engagement_declared_properties() -%}", "    {{ return(["]
+    for name, column in columns.items():
+        lines.append(f"        {{'name': '{name}', 'column': '{column}'}},")
+    lines += ["    ]) }}", "{%- endmacro %}", ""]
     return "\n".join(lines)
 
 
 def render_all(models: list[ScoreModel]) -> dict[Path, str]:
     """Every generated file, by path relative to the project."""
-    files = {GENERATED_DIR / f"engagement_measures__{model.name}.sql": render_model(model) for model in models}
+    columns = property_columns(models)
+    files = {GENERATED_DIR / f"engagement_measures__{model.name}.sql": render_model(model, columns)
+             for model in models}
+    files.update({MODELS_DIR / f"int_{model.name}__measures.sql": render_model_file(model) for model in models})
     files[GENERATED_DIR / REGISTRY_FILE] = render_registry(models)
     return files
+
+
+def _generated(project_dir: Path) -> list[Path]:
+    found = []
+    for directory in (GENERATED_DIR, MODELS_DIR):
+        found += sorted((project_dir / directory).glob("*.sql"))
+    return found
 
 
 def stale_files(project_dir: Path, models: list[ScoreModel]) -> list[str]:
@@ -320,7 +532,7 @@ def stale_files(project_dir: Path, models: list[ScoreModel]) -> list[str]:
             problems.append(f"{path} is missing")
         elif target.read_text(encoding="utf-8") != text:
             problems.append(f"{path} is stale")
-    for target in sorted((project_dir / GENERATED_DIR).glob("*.sql")):
+    for target in _generated(project_dir):
         if target.relative_to(project_dir) not in expected:
             problems.append(f"{target.relative_to(project_dir)} is left over from a score model no longer declared")
     return problems
@@ -328,9 +540,9 @@ def stale_files(project_dir: Path, models: list[ScoreModel]) -> list[str]:
 
 def write_all(project_dir: Path, models: list[ScoreModel]) -> list[Path]:
     expected = render_all(models)
-    directory = project_dir / GENERATED_DIR
-    directory.mkdir(parents=True, exist_ok=True)
-    for target in directory.glob("*.sql"):
+    for directory in (GENERATED_DIR, MODELS_DIR):
+        (project_dir / directory).mkdir(parents=True, exist_ok=True)
+    for target in _generated(project_dir):
         if target.relative_to(project_dir) not in expected:
             target.unlink()
     written = []

@@ -106,6 +106,9 @@ final as (
         duration_seconds,
         nps_score,
         ticket_id,
+        {%- for property in engagement_declared_properties() %}
+        {{ property.column }},
+        {%- endfor %}
         coalesce(reject_reason, case when copy_rank > 1 then 'duplicate_event_id' end) as reject_reason
     from decided
 

@@ -3,7 +3,7 @@ with
 
 events as (
 
-    select * from {{ ref('int_events_deduplicated') }}
+    select * from {{ ref('int_events_clean') }}
 
 ),
 
@@ -24,7 +24,6 @@ final as (
         nps_score,
         ticket_id
     from events
-    where reject_reason is null
 
 )
 

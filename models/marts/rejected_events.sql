@@ -1,26 +1,7 @@
-{#- Raw rows that cannot be scored, exactly as they arrived, each with the first reason found. -#}
-with
+{#-
+    The former name of fct_rejected_events, kept so that jobs reading it keep working: a view of
+    it, with the same rows and columns.
+-#}
+{{ config(materialized='view') }}
 
-events as (
-
-    select * from {{ ref('int_events_deduplicated') }}
-
-),
-
-final as (
-
-    select
-        raw_event_id as event_id,
-        raw_occurred_at as occurred_at,
-        raw_user_id as user_id,
-        raw_account_id as account_id,
-        raw_event_type as event_type,
-        raw_properties as properties,
-        raw_loaded_at as loaded_at,
-        reject_reason
-    from events
-    where reject_reason is not null
-
-)
-
-select * from final
+select * from {{ ref('fct_rejected_events') }}

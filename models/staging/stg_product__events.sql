@@ -1,6 +1,8 @@
 {#-
     One row per raw event row, nothing dropped: raw text kept, every field parsed and
-    normalized, and the first row-level reason (if any) the row cannot be used.
+    normalized, and the first row-level reason (if any) the row cannot be used. The JSON
+    properties any score model reads are parsed here, once per distinct properties text, into
+    property__<name> columns (text, trimmed of ASCII whitespace): nothing downstream parses JSON.
     Duplicates are decided downstream, in int_events_deduplicated.
 -#}
 {%- set earliest_event_date = engagement_date_var('earliest_event_date', '2000-01-01') -%}
@@ -86,6 +88,9 @@ property_values as (
         {{ engagement_safe_to_number(engagement_json_scalar('properties', 'duration_seconds')) }} as duration_seconds,
         {{ engagement_safe_to_number(engagement_json_scalar('properties', 'score')) }} as nps_score_number,
         nullif({{ engagement_trim(engagement_json_scalar('properties', 'ticket_id')) }}, '') as ticket_id
+        {%- for property in engagement_declared_properties() %},
+        {{ engagement_trim(engagement_json_scalar('properties', property.name)) }} as {{ property.column }}
+        {%- endfor %}
     from checked_properties
 
 ),
@@ -118,6 +123,9 @@ parsed as (
         property_values.duration_seconds as property_duration_seconds,
         property_values.nps_score_number as property_nps_score_number,
         property_values.ticket_id as property_ticket_id,
+        {%- for property in engagement_declared_properties() %}
+        property_values.{{ property.column }},
+        {%- endfor %}
         event_types.event_type,
         event_types.is_known_event_type
     from raw_text
@@ -197,6 +205,9 @@ final as (
         duration_seconds,
         cast(case when reject_reason is null then nps_score_number end as {{ dbt.type_int() }}) as nps_score,
         ticket_id,
+        {%- for property in engagement_declared_properties() %}
+        {{ property.column }},
+        {%- endfor %}
         reject_reason
     from validated
 

@@ -1,0 +1,103 @@
+{#-
+    The points every measure earns under the weights seed: the rules of every score model, written
+    once. A measure row matches at most one weights row of its model and signal:
+    - tier: min_value <= value < max_value (a blank bound is open); a value in no tier earns 0;
+    - per_unit: points for each full unit of the value, held to the cap;
+    - linear: points x value / unit (no rounding down), held to the cap (for 0-100 components).
+    A null measure earns 0. best_points is the most the signal can earn (its best tier, or the cap
+    of positive per_unit and linear points; 0 when it can only lose), from which the scores take
+    the model's maximum.
+-#}
+with
+
+measures as (
+
+    select * from {{ ref('int_engagement_measures') }}
+
+),
+
+weights as (
+
+    select * from {{ ref('engagement_weights') }}
+
+),
+
+signal_best_points as (
+
+    select
+        score_model,
+        signal,
+        max(
+            case
+                when rule = 'tier' then points
+                when rule in ('per_unit', 'linear') and points > 0 then cap
+                else 0
+            end
+        ) as best_points
+    from weights
+    group by score_model, signal
+
+),
+
+matched as (
+
+    select
+        measures.*,
+        weights.rule,
+        case
+            when weights.rule = 'tier' then weights.points
+            when weights.rule = 'per_unit' then floor(measures.measure_value / weights.unit) * weights.points
+            when weights.rule = 'linear' then measures.measure_value / weights.unit * weights.points
+        end as uncapped_points,
+        weights.cap
+    from measures
+    left join weights
+        on
+            measures.score_model = weights.score_model
+            and measures.signal = weights.signal
+            and (
+                weights.rule != 'tier'
+                or (
+                    measures.measure_value >= coalesce(weights.min_value, measures.measure_value)
+                    and (weights.max_value is null or measures.measure_value < weights.max_value)
+                )
+            )
+
+),
+
+final as (
+
+    select
+        matched.score_model,
+        matched.entity_type,
+        matched.entity_id,
+        matched.account_id,
+        matched.group_id,
+        matched.period_kind,
+        matched.period_type,
+        matched.period_start,
+        matched.period_end,
+        matched.effective_end,
+        matched.as_of_date,
+        matched.is_first_period,
+        matched.signal,
+        matched.measure,
+        matched.measure_value,
+        cast(coalesce(
+            case
+                when matched.cap is null then matched.uncapped_points
+                when matched.cap >= 0 then least(matched.uncapped_points, matched.cap)
+                else greatest(matched.uncapped_points, matched.cap)
+            end,
+            0
+        ) as decimal(18, 4)) as points,
+        cast(coalesce(signal_best_points.best_points, 0) as decimal(18, 4)) as best_points
+    from matched
+    left join signal_best_points
+        on
+            matched.score_model = signal_best_points.score_model
+            and matched.signal = signal_best_points.signal
+
+)
+
+select * from final

@@ -1,0 +1,126 @@
+{#-
+    The engagement score of every entity and period of every score model, written once for all:
+    the sum of its signals' points, the best score the weights allow (max_score), the score on
+    0-100 (100 x clamp(score, 0, max_score) / max_score), its percentile within the model and period
+    (100 x percent_rank: 0 for the lowest score, 100 for the highest, ties alike), and its band from
+    engagement_bands. Under a model's cold_start: new, an entity's first period has no band.
+-#}
+{%- set registry = engagement_score_model_registry() -%}
+{%- set new_without_band = [] -%}
+{%- for name, declaration in registry.items() if declaration.cold_start == 'new' -%}
+    {%- do new_without_band.append(name) -%}
+{%- endfor %}
+
+with
+
+points as (
+
+    select * from {{ ref('int_engagement_points') }}
+
+),
+
+bands as (
+
+    select * from {{ ref('engagement_bands') }}
+
+),
+
+scores as (
+
+    select
+        score_model,
+        entity_type,
+        entity_id,
+        account_id,
+        group_id,
+        period_kind,
+        period_type,
+        period_start,
+        period_end,
+        as_of_date,
+        is_first_period,
+        sum(points) as score,
+        sum(case when best_points > 0 then best_points else 0 end) as max_score
+    from points
+    group by
+        score_model,
+        entity_type,
+        entity_id,
+        account_id,
+        group_id,
+        period_kind,
+        period_type,
+        period_start,
+        period_end,
+        as_of_date,
+        is_first_period
+
+),
+
+normalized as (
+
+    select
+        scores.*,
+        case
+            when scores.max_score > 0
+                then round(
+                    100 * (case
+                        when scores.score < 0 then 0
+                        when scores.score > scores.max_score then scores.max_score
+                        else scores.score
+                    end) / scores.max_score,
+                    2
+                )
+            else 0
+        end as normalized_score,
+        round(
+            100 * percent_rank() over (
+                partition by scores.score_model, scores.period_kind, scores.period_start
+                order by scores.score
+            ),
+            2
+        ) as percentile
+    from scores
+
+),
+
+final as (
+
+    select
+        normalized.score_model,
+        normalized.entity_type,
+        normalized.entity_id,
+        normalized.account_id,
+        normalized.group_id,
+        normalized.period_kind,
+        normalized.period_type,
+        normalized.period_start,
+        normalized.period_end,
+        normalized.as_of_date,
+        normalized.is_first_period,
+        cast(normalized.score as decimal(18, 4)) as score,
+        cast(normalized.max_score as decimal(18, 4)) as max_score,
+        cast(normalized.normalized_score as decimal(5, 2)) as normalized_score,
+        cast(normalized.percentile as decimal(5, 2)) as percentile,
+        case
+            {%- if new_without_band %}
+            when
+                normalized.is_first_period
+                and normalized.score_model in (
+                    {%- for name in new_without_band %}{{ engagement_string_literal(name) }}{% if not loop.last %}, {% endif %}{% endfor -%}
+                )
+                then null
+            {%- endif %}
+            else bands.band
+        end as band,
+        bands.band_order
+    from normalized
+    left join bands
+        on
+            normalized.score_model = bands.score_model
+            and normalized.score >= coalesce(bands.min_score, normalized.score)
+            and (bands.max_score is null or normalized.score < bands.max_score)
+
+)
+
+select * from final

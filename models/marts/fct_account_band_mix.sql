@@ -1,0 +1,79 @@
+{#-
+    How an account's users spread over the bands of the user-level model its account model rolls
+    up: one row per account-level score_model, account_id, period_start and band that has users.
+-#}
+{%- set pairs = [] -%}
+{%- for name, declaration in engagement_score_model_registry().items() if declaration.rolls_up -%}
+    {%- if name in engagement_selected_score_models() -%}
+        {%- do pairs.append((name, declaration.rolls_up)) -%}
+    {%- endif -%}
+{%- endfor %}
+
+with
+
+scores as (
+
+    select * from {{ ref('int_engagement_scores') }}
+    where period_kind = 'calendar' and account_id is not null
+
+),
+
+roll_ups as (
+
+    {% for account_model, user_model in pairs -%}
+    select
+        {{ engagement_string_literal(account_model) }} as score_model,
+        {{ engagement_string_literal(user_model) }} as user_score_model
+    {% if not loop.last %}union all
+    {% endif -%}
+    {%- else -%}
+    select
+        cast(null as {{ dbt.type_string() }}) as score_model,
+        cast(null as {{ dbt.type_string() }}) as user_score_model
+    where 1 = 0
+    {%- endfor %}
+
+),
+
+per_band as (
+
+    select
+        roll_ups.score_model,
+        roll_ups.user_score_model,
+        scores.account_id,
+        scores.period_start,
+        scores.band,
+        scores.band_order,
+        count(*) as users
+    from scores
+    inner join roll_ups
+        on scores.score_model = roll_ups.user_score_model
+    group by
+        roll_ups.score_model,
+        roll_ups.user_score_model,
+        scores.account_id,
+        scores.period_start,
+        scores.band,
+        scores.band_order
+
+),
+
+final as (
+
+    select
+        score_model,
+        user_score_model,
+        account_id,
+        period_start,
+        band,
+        cast(band_order as {{ dbt.type_int() }}) as band_order,
+        cast(users as {{ dbt.type_bigint() }}) as users,
+        cast(
+            1.0 * users / sum(users) over (partition by score_model, account_id, period_start)
+            as decimal(5, 4)
+        ) as share_of_users
+    from per_band
+
+)
+
+select * from final

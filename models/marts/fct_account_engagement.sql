@@ -1,0 +1,123 @@
+{#-
+    Account health per account-level score model (entity: account) and calendar period: the
+    account's own score from its signals, beside the roll-up of the user-level model it declares in
+    rolls_up (users scored, their average and lowest normalized score, and how many are in the
+    model's lowest band). One row per score_model, account_id and period_start.
+-#}
+{%- set pairs = [] -%}
+{%- for name, declaration in engagement_score_model_registry().items() if declaration.rolls_up -%}
+    {%- if name in engagement_selected_score_models() -%}
+        {%- do pairs.append((name, declaration.rolls_up)) -%}
+    {%- endif -%}
+{%- endfor %}
+
+with
+
+scores as (
+
+    select * from {{ ref('int_engagement_scores') }}
+    where period_kind = 'calendar'
+
+),
+
+bands as (
+
+    select * from {{ ref('engagement_bands') }}
+
+),
+
+roll_ups as (
+
+    {% for account_model, user_model in pairs -%}
+    select
+        {{ engagement_string_literal(account_model) }} as score_model,
+        {{ engagement_string_literal(user_model) }} as user_score_model
+    {% if not loop.last %}union all
+    {% endif -%}
+    {%- else -%}
+    select
+        cast(null as {{ dbt.type_string() }}) as score_model,
+        cast(null as {{ dbt.type_string() }}) as user_score_model
+    where 1 = 0
+    {%- endfor %}
+
+),
+
+lowest_bands as (
+
+    select
+        score_model,
+        max(band_order) as band_order
+    from bands
+    group by score_model
+
+),
+
+user_roll_up as (
+
+    select
+        roll_ups.score_model,
+        roll_ups.user_score_model,
+        scores.account_id,
+        scores.period_start,
+        scores.period_end,
+        count(*) as users,
+        avg(scores.normalized_score) as avg_user_normalized_score,
+        min(scores.normalized_score) as min_user_normalized_score,
+        sum(case when scores.band_order = lowest_bands.band_order then 1 else 0 end) as users_in_lowest_band
+    from scores
+    inner join roll_ups
+        on scores.score_model = roll_ups.user_score_model
+    left join lowest_bands
+        on scores.score_model = lowest_bands.score_model
+    where scores.account_id is not null
+    group by
+        roll_ups.score_model,
+        roll_ups.user_score_model,
+        scores.account_id,
+        scores.period_start,
+        scores.period_end
+
+),
+
+account_scores as (
+
+    select scores.*
+    from scores
+    inner join roll_ups
+        on scores.score_model = roll_ups.score_model
+
+),
+
+final as (
+
+    select
+        coalesce(account_scores.score_model, user_roll_up.score_model) as score_model,
+        coalesce(account_scores.entity_id, user_roll_up.account_id) as account_id,
+        coalesce(account_scores.period_start, user_roll_up.period_start) as period_start,
+        coalesce(account_scores.period_end, user_roll_up.period_end) as period_end,
+        account_scores.score,
+        account_scores.max_score,
+        account_scores.normalized_score,
+        account_scores.band,
+        coalesce(user_roll_up.user_score_model, roll_ups.user_score_model) as user_score_model,
+        cast(coalesce(user_roll_up.users, 0) as {{ dbt.type_bigint() }}) as users,
+        cast(user_roll_up.avg_user_normalized_score as decimal(5, 2)) as avg_user_normalized_score,
+        user_roll_up.min_user_normalized_score,
+        cast(coalesce(user_roll_up.users_in_lowest_band, 0) as {{ dbt.type_bigint() }}) as users_in_lowest_band,
+        cast(
+            case when user_roll_up.users > 0 then 1.0 * user_roll_up.users_in_lowest_band / user_roll_up.users end
+            as decimal(5, 4)
+        ) as share_in_lowest_band
+    from account_scores
+    full outer join user_roll_up
+        on
+            account_scores.score_model = user_roll_up.score_model
+            and account_scores.entity_id = user_roll_up.account_id
+            and account_scores.period_start = user_roll_up.period_start
+    left join roll_ups
+        on account_scores.score_model = roll_ups.score_model
+
+)
+
+select * from final

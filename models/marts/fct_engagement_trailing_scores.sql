@@ -1,0 +1,39 @@
+{#-
+    Every entity's current score, per score model: measured over the trailing window_days up to
+    the as-of date (the model's window_days, by default the length of its period), so that a daily
+    job reads a fair score on any day, not one of a period that has only begun. "As of" measures
+    (days inactive, latest answers, open items) are those of the as-of date.
+-#}
+with
+
+scores as (
+
+    select * from {{ ref('int_engagement_scores') }}
+
+),
+
+final as (
+
+    select
+        score_model,
+        entity_type,
+        entity_id,
+        account_id,
+        period_start as window_start,
+        period_end as window_end,
+        cast({{ dbt.datediff('period_start', 'period_end', 'day') }} + 1 as {{ dbt.type_int() }}) as window_days,
+        as_of_date,
+        score,
+        max_score,
+        normalized_score,
+        percentile,
+        band,
+        is_first_period as is_new
+    from scores
+    where
+        period_kind = 'trailing'
+        and {{ engagement_exposed('score_model') }}
+
+)
+
+select * from final
