@@ -1,9 +1,58 @@
-"""Deterministic, realistic sample of raw product events for the engagement score.
+"""Deterministic, realistic sample of raw events for every score model the project ships.
 
-About 1,000 users over 6 UTC months, with the messes real feeds have: type aliases in any
-case and spacing, time-zone offsets and fractional seconds, re-sent duplicates, unknown event
-types, bad rows of every reject reason, and users who go quiet. The same arguments always
-give the same file, byte for byte.
+One CSV (columns event_id, occurred_at, user_id, account_id, event_type, properties, loaded_at;
+properties a JSON object text), rows in a shuffled order. The same arguments always give the same
+file, byte for byte. With the defaults (1,000 users, 6 UTC months from 2025-01-01, seed 42) it holds
+about 129,000 rows: 110,435 product rows and about 18,000 for the other domains. Domains:
+
+Product (saas_customer, saas_account, product_engagement; the generator before issue 10):
+  About 1,000 users (u00001...) in about 125 accounts (acct_0001...), personas power, regular,
+  casual, churning (goes quiet) and dormant: login, feature_used {"feature"}, session_end
+  {"duration_seconds"}, nps_response {"score"}, ticket_opened / ticket_resolved {"ticket_id"}, and
+  unknown types (page_view, ...). With the messes real feeds have: type aliases in any case and
+  spacing, time-zone offsets and fractional seconds, re-sent duplicates, unknown event types, and
+  about 1% bad rows of every reject reason (bad_NNNNN). These rows are drawn from random.Random(seed)
+  exactly as before issue 10: taking the other domains' rows out gives the old file byte for byte.
+
+Accounts (saas_account): seats_updated {"seats_used": int, "seats_purchased": int}, 1-3 a month for
+  each product account that has members, sent by one of its users (its admin). Seats used follow
+  the members (joiners add, churned users free their seat a month later, dormant users' seats are
+  sometimes reclaimed); seats purchased are bought in fives and mostly cover the seats used (a few
+  rows are over, on purpose), and shrink now and then.
+
+Content (content_engagement, per user and per content_id): about 40% of the product users, with
+  their user_id and that month's account_id, in their active months: article_read {"content_id":
+  "article-NNN", "read_seconds": int}, article_completed {"content_id"} for some reads and
+  content_shared {"content_id", "channel": email | slack | x} for a few, as their persona reads.
+  60 articles, Zipf-like popularity (article-001 the most read, a long tail). Deliberately padded:
+  40% of the events of article-007, article-012 and article-031 spell it "article-007\t",
+  "article-012  " and " article-031", so that trimming is exercised.
+
+Leads (lead_engagement, weekly): prospects, not product users: users // 5 leads (lead-0001...,
+  200 by default) at round(users * 0.06) companies (prospect-001..., 60 by default; each has a lead).
+  A campaign email goes out every Tuesday (cmp-NN, one per ISO week); a lead shows up by opening
+  one, its interest rises to a peak and fades away (stale leads). Cold leads (about half) open a
+  few emails at most, warm ones also attend a meeting now and then, hot ones open most emails,
+  meet often and attend a demo or two. Types: email_opened {"campaign_id"}, meeting_attended
+  {"meeting_id": "mtg-NNNN"}, demo_attended {"demo_id": "demo-NNNN"}; working hours, weekdays.
+
+Employees (employee_engagement, quarterly): not product users, always 150 (emp-001..emp-150),
+  account_id empty, every event with a "department" property: engineering 60, sales 35, support
+  30, marketing 21 and legal 4, deliberately below the privacy floor of 5. survey_answered
+  {"question_id": "q1".."q8", "answer": 1..5} for each quarter that starts inside the sample (two
+  by default): each employee answers the 8 questions once, on a day in the quarter's first 2-3
+  weeks, or skips the quarter; answers center on the department's mean (support lowest,
+  engineering highest) and the employee's own drifting level. absence_recorded {"days": 1 | 0.5}
+  and recognition_received {"from_employee": "emp-NNN"} all through the quarter; disengaged
+  employees skip more surveys, are absent more and recognized less. (In a sample of a month or
+  two without a quarter start, a few employees have no event at all.)
+
+The new domains draw from their own random.Random(f"{seed}-accounts"), f"{seed}-content",
+f"{seed}-leads" and f"{seed}-employees", continue the evt_ numbering after the product rows and
+are inserted among them at positions drawn by random.Random(f"{seed}-mix"). They keep the writer's
+messes (a few type spellings that differ from the canonical name only in case and separators, so
+no alias row is needed; padded types; offsets; re-sent duplicates) but not the product's bad rows:
+only 8 bad copies among them (invalid timestamps, missing user or event ids).
 """
 
 from __future__ import annotations
@@ -11,8 +60,11 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime as dt
+import itertools
 import json
+import math
 import random
+from dataclasses import dataclass
 from pathlib import Path
 
 COLUMNS = ["event_id", "occurred_at", "user_id", "account_id", "event_type", "properties", "loaded_at"]
@@ -73,10 +125,10 @@ def render_timestamp(rng: random.Random, utc: dt.datetime) -> str:
 
 
 class SampleWriter:
-    def __init__(self, rng: random.Random):
+    def __init__(self, rng: random.Random, first_id: int = 1):
         self.rng = rng
         self.rows: list[list[str]] = []
-        self.next_id = 1
+        self.next_id = first_id
 
     def event(self, user: str, account: str, canonical: str, when: dt.datetime, properties: dict | None):
         rng = self.rng
@@ -106,9 +158,13 @@ def random_instant(rng: random.Random, day: dt.date) -> dt.datetime:
     return dt.datetime(day.year, day.month, day.day) + dt.timedelta(seconds=seconds, microseconds=rng.randint(0, 999) * 1000)
 
 
-def generate(users: int, months: int, start: dt.date, seed: int) -> list[list[str]]:
+def generate_product(users: int, months: int, start: dt.date, seed: int) -> tuple[list[list[str]], list[Member], int, int]:
+    """The product events exactly as before issue 10 (same stream, same bytes), plus the roster of
+    who was where each month (recorded without drawing from the stream), the next free event id and
+    the number of bad rows (bad_NNNNN) used."""
     rng = random.Random(seed)
     writer = SampleWriter(rng)
+    roster: list[Member] = []
     periods = month_starts(start, months)
     persona_names = list(PERSONAS)
     shares = [PERSONAS[name][0] for name in persona_names]
@@ -122,11 +178,14 @@ def generate(users: int, months: int, start: dt.date, seed: int) -> list[list[st
         first_month = rng.randint(0, months - 1) if rng.random() < 0.3 else 0
         quits_after = rng.randint(first_month, max(first_month, months - 2)) if persona == "churning" else months
         open_tickets: list[str] = []
+        member = Member(user, persona, [None] * months, [False] * months)
+        roster.append(member)
 
         for index, first in enumerate(periods):
             if index < first_month:
                 continue
             last_day = days_in_month(first)
+            member.accounts[index] = account
             if index > quits_after:
                 if rng.random() < 0.1:  # the odd stray page view after going quiet
                     day = first + dt.timedelta(days=rng.randrange(last_day))
@@ -136,6 +195,8 @@ def generate(users: int, months: int, start: dt.date, seed: int) -> list[list[st
                 last_day = rng.randint(3, last_day)
             if rng.random() < 0.03:  # moved to another account
                 account = f"acct_{rng.randint(1, max(1, users // 8)):04d}"
+            member.accounts[index] = account
+            member.active[index] = True
 
             login_days = sorted(rng.sample(range(last_day), min(last_day, rng.randint(*login_range))))
             for offset in login_days:
@@ -173,9 +234,10 @@ def generate(users: int, months: int, start: dt.date, seed: int) -> list[list[st
                 day = first + dt.timedelta(days=last_day - 1)
                 writer.event(user, account, "ticket_resolved", random_instant(rng, day), {"ticket_id": ticket})
 
+    good = len(writer.rows)
     add_bad_rows(rng, writer, periods)
     rng.shuffle(writer.rows)
-    return writer.rows
+    return writer.rows, roster, writer.next_id, len(writer.rows) - good
 
 
 def add_bad_rows(rng: random.Random, writer: SampleWriter, periods: list[dt.date]) -> None:
@@ -204,6 +266,311 @@ def add_bad_rows(rng: random.Random, writer: SampleWriter, periods: list[dt.date
         ]
         templates[number % len(templates)](row)
         writer.rows.append(row)
+
+
+# --- Issue 10: the other score models' raw events ------------------------------------------------
+# Each domain draws from its own random.Random seeded from the main seed, after the product events
+# are final, so the product stream above is untouched by them.
+
+NEW_TYPE_SPELLINGS = {
+    # canonical mostly; the variants differ only in case and separators, which staging's
+    # normalization maps back to the canonical name without an alias row
+    "seats_updated": ["seats_updated"] * 8 + ["Seats Updated", "seats.updated"],
+    "article_read": ["article_read"] * 8 + ["Article Read", "article-read"],
+    "article_completed": ["article_completed"] * 8 + ["Article Completed"],
+    "content_shared": ["content_shared"] * 8 + ["Content Shared", "CONTENT-SHARED"],
+    "email_opened": ["email_opened"] * 7 + ["Email Opened", "email.opened", "EMAIL_OPENED"],
+    "meeting_attended": ["meeting_attended"] * 8 + ["Meeting Attended"],
+    "demo_attended": ["demo_attended"] * 8 + ["Demo Attended"],
+    "survey_answered": ["survey_answered"] * 8 + ["Survey Answered"],
+    "absence_recorded": ["absence_recorded"] * 8 + ["Absence Recorded"],
+    "recognition_received": ["recognition_received"] * 8 + ["Recognition Received"],
+}
+TYPE_SPELLINGS.update(NEW_TYPE_SPELLINGS)
+NEW_EVENT_TYPES = frozenset(NEW_TYPE_SPELLINGS)
+
+ARTICLES = [f"article-{number:03d}" for number in range(1, 61)]  # article-001 is the most read
+# Raw spellings of three content ids, used on 40% of their events, to exercise trimming.
+PADDED_CONTENT_IDS = {"article-007": "article-007\t", "article-012": "article-012  ", "article-031": " article-031"}
+# persona: (articles read a month, median read seconds, share completed, share shared)
+CONTENT_HABITS = {
+    "power": ((4, 12), 300, 0.7, 0.15),
+    "regular": ((2, 7), 200, 0.5, 0.08),
+    "casual": ((0, 3), 90, 0.3, 0.04),
+    "churning": ((1, 5), 150, 0.35, 0.05),
+    "dormant": ((0, 1), 60, 0.2, 0.02),
+}
+SHARE_CHANNELS = (["email", "slack", "x"], [0.5, 0.35, 0.15])
+
+DEPARTMENTS = {  # employees per department; legal is below the privacy floor of 5 on purpose
+    "engineering": 60, "sales": 35, "support": 30, "marketing": 21, "legal": 4,
+}
+DEPARTMENT_MEAN_ANSWER = {"engineering": 3.9, "sales": 3.4, "support": 3.0, "marketing": 3.6, "legal": 3.8}
+# q1..q8: how far each question's answers sit from the employee's own level
+QUESTION_OFFSETS = [0.2, 0.0, -0.4, 0.3, -0.2, 0.1, -0.3, 0.2]
+LEAD_KINDS = {  # share, weeks to the peak, weeks of half-life after it, opens a week at the peak
+    "cold": (0.5, (0, 2), (1, 2), 1.0),
+    "warm": (0.3, (2, 6), (2, 4), 2.0),
+    "hot": (0.2, (3, 8), (4, 10), 3.5),
+}
+
+
+@dataclass
+class Member:
+    """A product user as generate_product drew them: account per month index (None before they
+    start) and whether they were active that month (False before they start and after they quit)."""
+    user: str
+    persona: str
+    accounts: list[str | None]
+    active: list[bool]
+
+
+def poisson(rng: random.Random, mean: float) -> int:
+    if mean <= 0:
+        return 0
+    limit, count, product = math.exp(-mean), 0, rng.random()
+    while product > limit:
+        count += 1
+        product *= rng.random()
+    return count
+
+
+def working_instant(rng: random.Random, day: dt.date, first_hour: int = 7, last_hour: int = 18) -> dt.datetime:
+    """An instant on a working day's hours (UTC), with a whole-second fraction like random_instant."""
+    seconds = rng.randint(first_hour * 3600, last_hour * 3600 - 1)
+    fraction = dt.timedelta(seconds=seconds, microseconds=rng.randint(0, 999) * 1000)
+    return dt.datetime(day.year, day.month, day.day) + fraction
+
+
+def to_weekday(day: dt.date) -> dt.date:
+    return day + dt.timedelta(days=(7 - day.weekday()) % 7) if day.weekday() >= 5 else day
+
+
+def generate_accounts(seed: int, roster: list[Member], periods: list[dt.date], first_id: int) -> SampleWriter:
+    """seats_updated 1-3 times a month per account, by an admin, once the account has users.
+    Seats used follow the members (joiners add, quitters free theirs a month later, dormant
+    users' seats are sometimes reclaimed); seats purchased are bought up in fives, mostly."""
+    rng = random.Random(f"{seed}-accounts")
+    writer = SampleWriter(rng, first_id)
+    accounts = sorted({account for member in roster for account in member.accounts if account})
+    for account in accounts:
+        admin = None
+        purchased = 0
+        for index, first in enumerate(periods):
+            holders = [
+                member for member in roster
+                if member.accounts[index] == account
+                and (member.active[index] or (index > 0 and member.active[index - 1]))
+            ]
+            if not holders:
+                continue
+            if admin is None or admin not in holders:
+                admin = rng.choice(holders)
+            used = sum(1 for member in holders if member.persona != "dormant" or rng.random() < 0.5)
+            used = max(1, used)
+            if purchased == 0:
+                purchased = 5 * math.ceil(used * 1.2 / 5)
+            elif used > purchased and rng.random() < 0.8:
+                purchased = 5 * math.ceil(used / 5) + (5 if rng.random() < 0.3 else 0)
+            elif used < purchased - 5 and rng.random() < 0.2:
+                purchased = max(5, 5 * math.ceil(used / 5))
+            last_day = days_in_month(first)
+            days = sorted(rng.sample(range(last_day), rng.randint(1, 3)))
+            for position, offset in enumerate(days):
+                seats_used = max(0, used - (len(days) - 1 - position) * rng.randint(0, 1))
+                writer.event(admin.user, account, "seats_updated",
+                             working_instant(rng, first + dt.timedelta(days=offset)),
+                             {"seats_used": seats_used, "seats_purchased": purchased})
+    return writer
+
+
+def generate_content(seed: int, roster: list[Member], periods: list[dt.date], first_id: int) -> SampleWriter:
+    """About 40% of the product users read articles in the months they are active, as their
+    persona does; some reads are completed, a few shared. Article popularity is Zipf-like."""
+    rng = random.Random(f"{seed}-content")
+    writer = SampleWriter(rng, first_id)
+    popularity = list(itertools.accumulate(1 / rank ** 1.1 for rank in range(1, len(ARTICLES) + 1)))
+
+    def content_id(article: str) -> str:
+        return PADDED_CONTENT_IDS[article] if article in PADDED_CONTENT_IDS and rng.random() < 0.4 else article
+
+    for member in roster:
+        if rng.random() >= 0.4:
+            continue
+        read_range, median_seconds, completed_share, shared_share = CONTENT_HABITS[member.persona]
+        for index, first in enumerate(periods):
+            if not member.active[index]:
+                continue
+            account = member.accounts[index]
+            last_day = days_in_month(first)
+            for _ in range(rng.randint(*read_range)):
+                article = rng.choices(ARTICLES, cum_weights=popularity)[0]
+                when = random_instant(rng, first + dt.timedelta(days=rng.randrange(last_day)))
+                seconds = max(5, int(rng.lognormvariate(math.log(median_seconds), 0.6)))
+                writer.event(member.user, account, "article_read", when,
+                             {"content_id": content_id(article), "read_seconds": seconds})
+                if rng.random() < completed_share:
+                    writer.event(member.user, account, "article_completed", when + dt.timedelta(seconds=seconds),
+                                 {"content_id": content_id(article)})
+                if rng.random() < shared_share:
+                    channel = rng.choices(*SHARE_CHANNELS)[0]
+                    writer.event(member.user, account, "content_shared",
+                                 when + dt.timedelta(seconds=seconds + rng.randint(5, 600)),
+                                 {"content_id": content_id(article), "channel": channel})
+    return writer
+
+
+def generate_leads(seed: int, leads: int, prospects: int, start: dt.date, end: dt.date, first_id: int) -> SampleWriter:
+    """Prospects, not product users. A campaign email goes out each Tuesday (cmp-NN, one a week);
+    each lead enters some week, grows interested to a peak and fades (stale leads), opening that
+    week's email or the last one. Cold leads open a few emails at most; warm ones meet sales now
+    and then around their peak; hot ones open most emails, meet often and attend a demo or two."""
+    rng = random.Random(f"{seed}-leads")
+    writer = SampleWriter(rng, first_id)
+    first_monday = start - dt.timedelta(days=start.weekday())
+    weeks = [first_monday + dt.timedelta(weeks=number) for number in range((end - first_monday).days // 7 + 1)]
+    kinds = list(LEAD_KINDS)
+    companies = [f"prospect-{number:03d}" for number in range(1, prospects + 1)]
+    meeting_counter = demo_counter = 0
+
+    def emit(lead: str, company: str, canonical: str, day: dt.date, properties: dict) -> None:
+        if start <= day <= end:
+            writer.event(lead, company, canonical, working_instant(rng, day, 7, 21), properties)
+
+    for number in range(1, leads + 1):
+        lead = f"lead-{number:04d}"
+        # every company has a lead, the larger ones several
+        if number <= prospects:
+            company = companies[number - 1]
+        else:  # the first half of the companies twice as likely
+            company = rng.choice(companies[: max(1, prospects // 2)] + companies)
+        kind = rng.choices(kinds, weights=[LEAD_KINDS[name][0] for name in kinds])[0]
+        _, rise_range, half_life_range, peak_opens = LEAD_KINDS[kind]
+        entry = rng.randrange(max(1, len(weeks) - 2))
+        peak = entry + rng.randint(*rise_range)
+        half_life = rng.uniform(*half_life_range)
+        opens_left = rng.randint(1, 4) if kind == "cold" else 10_000
+        demos = {"hot": rng.randint(1, 2), "warm": 1 if rng.random() < 0.1 else 0, "cold": 0}[kind]
+        demo_weeks = {min(len(weeks) - 1, peak + rng.randint(-1, 1)) for _ in range(demos)}
+        for week_number in range(entry, len(weeks)):
+            monday = weeks[week_number]
+            if week_number <= peak:
+                interest = (week_number - entry + 1) / (peak - entry + 1)
+            else:
+                interest = 0.5 ** ((week_number - peak) / half_life)
+            if interest < 0.05:
+                break
+            opens = poisson(rng, peak_opens * interest)
+            if week_number == entry:
+                opens = max(1, opens)  # opening a campaign email is how a lead shows up
+            for _ in range(min(opens_left, opens)):
+                opens_left -= 1
+                campaign = week_number if rng.random() < 0.8 or week_number == 0 else week_number - 1
+                lag = rng.choices([0, 1, 2, 3, 6], weights=[40, 25, 15, 10, 10])[0]
+                emit(lead, company, "email_opened", weeks[campaign] + dt.timedelta(days=1 + lag),
+                     {"campaign_id": f"cmp-{campaign % 99 + 1:02d}"})
+            meeting_rate = {"cold": 0.0, "warm": 0.2, "hot": 0.45}[kind]
+            if rng.random() < meeting_rate * interest:
+                meeting_counter += 1
+                emit(lead, company, "meeting_attended", monday + dt.timedelta(days=rng.randint(0, 3)),
+                     {"meeting_id": f"mtg-{meeting_counter:04d}"})
+            if week_number in demo_weeks:
+                demo_counter += 1
+                emit(lead, company, "demo_attended", monday + dt.timedelta(days=rng.randint(1, 4)),
+                     {"demo_id": f"demo-{demo_counter:04d}"})
+    return writer
+
+
+def generate_employees(seed: int, start: dt.date, end: dt.date, first_id: int) -> SampleWriter:
+    """150 employees (emp-001..emp-150) in five departments, legal with 4 on purpose (below the
+    privacy floor of 5). A quarterly survey (q1..q8, answers 1-5) in the first weeks of each
+    quarter that starts in the sample, some skipping it; absences and recognitions all along.
+    Each employee has an engagement level around the department's mean that drifts each quarter;
+    disengaged employees answer lower, skip more, are absent more and recognized less."""
+    rng = random.Random(f"{seed}-employees")
+    writer = SampleWriter(rng, first_id)
+    departments = [name for name, count in DEPARTMENTS.items() for _ in range(count)]
+    rng.shuffle(departments)
+    employees = [f"emp-{number:03d}" for number in range(1, len(departments) + 1)]
+    level = {emp: rng.gauss(DEPARTMENT_MEAN_ANSWER[dept], 0.5) for emp, dept in zip(employees, departments)}
+    quarters = []
+    first = dt.date(start.year, 3 * ((start.month - 1) // 3) + 1, 1)
+    while first <= end:
+        following = dt.date(first.year + (first.month == 10), (first.month + 2) % 12 + 1, 1)
+        quarters.append((first, following - dt.timedelta(days=1)))
+        first = following
+    for quarter_start, quarter_end in quarters:
+        span = (quarter_end - quarter_start).days + 1
+        days = [day for day in (quarter_start + dt.timedelta(days=n) for n in range(span))
+                if start <= day <= end and day.weekday() < 5]
+        for emp, dept in zip(employees, departments):
+            level[emp] += rng.gauss(0, 0.25)
+            engaged = level[emp] >= 3.0
+            survey_day = to_weekday(quarter_start + dt.timedelta(days=rng.randint(0, 18)))
+            if start <= quarter_start and survey_day <= end and rng.random() >= (0.08 if engaged else 0.3):
+                when = working_instant(rng, survey_day)
+                for question, offset in enumerate(QUESTION_OFFSETS, start=1):
+                    answer = max(1, min(5, round(rng.gauss(level[emp] + offset, 0.7))))
+                    writer.event(emp, "", "survey_answered", when + dt.timedelta(seconds=question * rng.randint(4, 40)),
+                                 {"question_id": f"q{question}", "answer": answer, "department": dept})
+            if not days:
+                continue
+            share = len(days) / 65  # the part of the quarter inside the sample
+            for _ in range(poisson(rng, (1.0 if engaged else 3.5) * share)):
+                writer.event(emp, "", "absence_recorded", working_instant(rng, rng.choice(days), 6, 10),
+                             {"days": 1 if rng.random() < 0.7 else 0.5, "department": dept})
+            for _ in range(poisson(rng, max(0.1, 0.8 + 0.8 * (level[emp] - 3.4)) * share)):
+                colleagues = [other for other, other_dept in zip(employees, departments)
+                              if other_dept == dept and other != emp]
+                giver = rng.choice(colleagues) if colleagues and rng.random() < 0.6 else rng.choice(employees)
+                while giver == emp:
+                    giver = rng.choice(employees)
+                writer.event(emp, "", "recognition_received", working_instant(rng, rng.choice(days)),
+                             {"from_employee": giver, "department": dept})
+    return writer
+
+
+def add_domain_bad_rows(rng: random.Random, domains: list[list[list[str]]], first_number: int) -> list[list[str]]:
+    """A handful of bad copies among the new domains' rows: invalid timestamps and missing ids."""
+    templates = [
+        lambda r: r.__setitem__(1, "2025-02-30T10:00:00Z"),  # invalid_timestamp
+        lambda r: r.__setitem__(2, ""),                      # missing_user_id
+        lambda r: r.__setitem__(1, "not a time"),            # invalid_timestamp
+        lambda r: r.__setitem__(0, "  "),                    # missing_event_id
+    ]
+    bad = []
+    for rows in domains:
+        for _ in range(2 if rows else 0):
+            row = list(rng.choice(rows))
+            row[0] = f"bad_{first_number + len(bad):05d}"
+            templates[len(bad) % len(templates)](row)
+            bad.append(row)
+    return bad
+
+
+def generate(users: int, months: int, start: dt.date, seed: int) -> list[list[str]]:
+    """The product rows in the very order they had before issue 10, with the other domains' rows
+    (shuffled by their own generator) inserted at positions drawn by yet another one."""
+    product, roster, next_id, product_bad = generate_product(users, months, start, seed)
+    periods = month_starts(start, months)
+    end = periods[-1] + dt.timedelta(days=days_in_month(periods[-1]) - 1)
+    domains = []
+    for build in (
+        lambda first_id: generate_accounts(seed, roster, periods, first_id),
+        lambda first_id: generate_content(seed, roster, periods, first_id),
+        lambda first_id: generate_leads(seed, max(10, users // 5), max(3, round(users * 0.06)), start, end, first_id),
+        lambda first_id: generate_employees(seed, start, end, first_id),
+    ):
+        writer = build(next_id)
+        next_id = writer.next_id
+        domains.append(writer.rows)
+    mixer = random.Random(f"{seed}-mix")
+    added = [row for rows in domains for row in rows] + add_domain_bad_rows(mixer, domains, product_bad)
+    mixer.shuffle(added)
+    total = len(product) + len(added)
+    slots = set(mixer.sample(range(total), len(added)))
+    product_rows, added_rows = iter(product), iter(added)
+    return [next(added_rows) if position in slots else next(product_rows) for position in range(total)]
 
 
 def write_csv(rows: list[list[str]], path: Path) -> None:

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
+import hashlib
+import io
+import json
+import re
 import subprocess
 import sys
-from collections import Counter
+from collections import Counter, defaultdict
 
 import pytest
 
@@ -15,15 +20,54 @@ sys.path.insert(0, str(PROJECT_DIR / "scripts"))
 import engagement  # noqa: E402
 import generate_sample_events  # noqa: E402
 
+DEPARTMENT_NAMES = ("engineering", "sales", "support", "marketing", "legal")
 
-def test_sample_is_deterministic_and_messy(tmp_path):
-    first, second = tmp_path / "a.csv", tmp_path / "b.csv"
-    assert generate_sample_events.main(["--out", str(first)]) == 0
+
+# sha256 of the default sample (--users 1000 --months 6 --seed 42) as generated before issue 10
+PRODUCT_SAMPLE_SHA256 = "a00c2bcfffdd5c66b12de6ee933506f5a5a2abec046c46636b71e602b2a6750b"
+LEAD_TYPES = {"email_opened", "meeting_attended", "demo_attended"}
+EMPLOYEE_TYPES = {"survey_answered", "absence_recorded", "recognition_received"}
+CONTENT_TYPES = {"article_read", "article_completed", "content_shared"}
+
+
+def normalized_type(text: str) -> str:
+    """Staging's event type normalization (engagement_normalize_event_type), in Python."""
+    return re.sub(r"^_+|_+$", "", re.sub(r"[ \t\n\r\f\x0b.-]+", "_", text.strip().lower()))
+
+
+@pytest.fixture(scope="module")
+def default_sample(tmp_path_factory):
+    path = tmp_path_factory.mktemp("default_sample") / "sample.csv"
+    assert generate_sample_events.main(["--out", str(path)]) == 0
+    return path
+
+
+@pytest.fixture(scope="module")
+def sample_rows(default_sample) -> list[dict]:
+    with default_sample.open(newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+@pytest.fixture(scope="module")
+def good_rows(sample_rows) -> list[dict]:
+    """The new domains' rows, each event once, without the few deliberately bad copies."""
+    seen, rows = set(), []
+    for row in sample_rows:
+        row = {**row, "canonical": normalized_type(row["event_type"])}
+        if (row["canonical"] in generate_sample_events.NEW_EVENT_TYPES and not row["event_id"].startswith("bad_")
+                and row["event_id"].strip() and row["event_id"] not in seen):
+            seen.add(row["event_id"])
+            row["props"] = json.loads(row["properties"])
+            rows.append(row)
+    return rows
+
+
+def test_sample_is_deterministic_and_messy(default_sample, sample_rows, tmp_path):
+    second = tmp_path / "b.csv"
     assert generate_sample_events.main(["--out", str(second)]) == 0
-    assert first.read_bytes() == second.read_bytes()
+    assert default_sample.read_bytes() == second.read_bytes()
 
-    with first.open(newline="") as handle:
-        rows = list(csv.DictReader(handle))
+    rows = sample_rows
     assert 80_000 < len(rows) < 200_000
     assert len({row["user_id"] for row in rows}) >= 990
     months = Counter(row["occurred_at"][:7] for row in rows)
@@ -35,6 +79,109 @@ def test_sample_is_deterministic_and_messy(tmp_path):
     assert any("." in row["occurred_at"][19:] for row in rows)
     ids = Counter(row["event_id"] for row in rows)
     assert sum(1 for count in ids.values() if count > 1) > 100  # re-sent duplicates
+
+
+def test_the_product_rows_are_the_sample_from_before_issue_10(default_sample):
+    """The other domains draw from their own generators: without their rows, the file is the old one."""
+    with default_sample.open(newline="") as handle:
+        kept = [row for row in csv.reader(handle)
+                if normalized_type(row[4]) not in generate_sample_events.NEW_EVENT_TYPES]
+    text = io.StringIO()
+    csv.writer(text, lineterminator="\n").writerows(kept)
+    assert hashlib.sha256(text.getvalue().encode()).hexdigest() == PRODUCT_SAMPLE_SHA256
+
+
+def test_the_new_domains_hold_only_a_handful_of_bad_rows(sample_rows):
+    bad = [row for row in sample_rows
+           if normalized_type(row["event_type"]) in generate_sample_events.NEW_EVENT_TYPES
+           and (row["event_id"].startswith("bad_") or not row["event_id"].strip())]
+    assert 1 <= len(bad) <= 10
+    types = Counter(normalized_type(row["event_type"]) for row in sample_rows)
+    assert all(types[name] > 0 for name in generate_sample_events.NEW_EVENT_TYPES)
+    spellings = {row["event_type"] for row in sample_rows}
+    assert {"Email Opened", "Survey Answered", "seats_updated", "article_read"} <= spellings
+    assert 10_000 < sum(types[name] for name in generate_sample_events.NEW_EVENT_TYPES) < 60_000
+
+
+def test_the_sample_accounts_update_their_seats(sample_rows, good_rows):
+    product = [row for row in sample_rows if row["user_id"].startswith("u")]
+    seats = [row for row in good_rows if row["canonical"] == "seats_updated"]
+    assert {row["account_id"] for row in seats} == {row["account_id"] for row in product}
+    assert all(row["user_id"].startswith("u") for row in seats)
+    for row in seats:
+        assert set(row["props"]) == {"seats_used", "seats_purchased"}
+        assert all(type(value) is int and value >= 0 for value in row["props"].values()), row
+    within = sum(row["props"]["seats_used"] <= row["props"]["seats_purchased"] for row in seats)
+    assert 0.95 < within / len(seats) < 1  # mostly, and a few over on purpose
+    per_month = Counter((row["account_id"], row["occurred_at"][:7]) for row in seats
+                        if row["occurred_at"].endswith("Z") and row["occurred_at"][8:10] not in ("01", "31"))
+    assert max(per_month.values()) <= 3
+
+
+def test_the_sample_reads_articles(sample_rows, good_rows):
+    users = {row["user_id"] for row in sample_rows if row["user_id"].startswith("u")}
+    content = [row for row in good_rows if row["canonical"] in CONTENT_TYPES]
+    readers = {row["user_id"] for row in content}
+    assert readers <= users and 0.3 < len(readers) / len(users) < 0.5
+    ids = Counter(row["props"]["content_id"] for row in content)
+    assert all(re.fullmatch(r"\s*article-\d{3}\s*", value) for value in ids)
+    assert {"article-007\t", "article-012  ", " article-031"} <= set(ids)
+    reads = Counter(row["props"]["content_id"].strip() for row in content if row["canonical"] == "article_read")
+    assert 50 <= len(reads) <= 60
+    ranked = [count for _, count in reads.most_common()]
+    assert ranked[0] > 10 * ranked[len(ranked) // 2]  # a few very popular, a long tail
+    types = Counter(row["canonical"] for row in content)
+    assert types["article_read"] > types["article_completed"] > types["content_shared"] > 0
+    assert all(type(row["props"]["read_seconds"]) is int for row in content if row["canonical"] == "article_read")
+    channels = {row["props"]["channel"] for row in content if row["canonical"] == "content_shared"}
+    assert channels == {"email", "slack", "x"}
+
+
+def test_the_sample_has_leads_that_warm_up_and_go_stale(good_rows):
+    leads = [row for row in good_rows if row["canonical"] in LEAD_TYPES]
+    assert {row["user_id"] for row in leads} == {f"lead-{number:04d}" for number in range(1, 201)}
+    assert len({row["account_id"] for row in leads}) == 60
+    assert all(row["account_id"].startswith("prospect-") for row in leads)
+    keys = {"email_opened": "campaign_id", "meeting_attended": "meeting_id", "demo_attended": "demo_id"}
+    assert all(set(row["props"]) == {keys[row["canonical"]]} for row in leads)
+    per_lead = Counter(row["user_id"] for row in leads)
+    assert sum(count <= 3 for count in per_lead.values()) > 50  # many with only a few opens
+    assert len({row["user_id"] for row in leads if row["canonical"] == "demo_attended"}) > 20  # hot leads
+    last_seen = defaultdict(str)
+    for row in leads:
+        last_seen[row["user_id"]] = max(last_seen[row["user_id"]], row["occurred_at"][:10])
+    assert sum(day < "2025-05-01" for day in last_seen.values()) > 50  # stale by June
+
+
+def test_the_sample_has_employees_with_departments_and_quarterly_surveys(sample_rows, good_rows):
+    employee_rows = [row for row in sample_rows if row["user_id"].startswith("emp-")]
+    assert all(normalized_type(row["event_type"]) in EMPLOYEE_TYPES for row in employee_rows)
+    assert all(row["account_id"] == "" for row in employee_rows)
+    assert all("department" in json.loads(row["properties"]) for row in employee_rows)
+    employees = [row for row in good_rows if row["canonical"] in EMPLOYEE_TYPES]
+    department_of = {}
+    for row in employees:
+        assert department_of.setdefault(row["user_id"], row["props"]["department"]) == row["props"]["department"]
+    assert Counter(department_of.values()) == {"engineering": 60, "sales": 35, "support": 30, "marketing": 21,
+                                               "legal": 4}
+    surveys = [row for row in employees if row["canonical"] == "survey_answered"]
+    assert all(type(row["props"]["answer"]) is int and 1 <= row["props"]["answer"] <= 5 for row in surveys)
+    assert {row["props"]["question_id"] for row in surveys} == {f"q{number}" for number in range(1, 9)}
+    answered = Counter((row["user_id"], row["occurred_at"][:7] < "2025-04", row["props"]["question_id"])
+                       for row in surveys)
+    assert max(answered.values()) == 1  # once per question and quarter
+    respondents = {quarter: {emp for emp, first_quarter, _ in answered if first_quarter == quarter}
+                   for quarter in (True, False)}
+    assert all(100 < len(people) < 150 for people in respondents.values())  # some skip a quarter
+    assert all(row["occurred_at"][:10] <= "2025-01-23" or "2025-04-01" <= row["occurred_at"][:10] <= "2025-04-23"
+               for row in surveys if row["occurred_at"].endswith("Z"))
+    mean = {department: sum(answers) / len(answers) for department in DEPARTMENT_NAMES
+            for answers in [[row["props"]["answer"] for row in surveys if row["props"]["department"] == department]]}
+    assert mean["support"] + 0.5 < mean["engineering"]
+    absences = [row["props"]["days"] for row in employees if row["canonical"] == "absence_recorded"]
+    assert set(absences) == {1, 0.5}
+    givers = {row["props"]["from_employee"] for row in employees if row["canonical"] == "recognition_received"}
+    assert givers <= set(department_of)
 
 
 def test_cli_help_and_usage_errors(capsys):
@@ -76,10 +223,9 @@ def test_an_undeclared_score_model_is_refused(project):
         project.build({"score_model": "x' or '1' = '1"})
 
 
-def test_main_job_on_the_sample(tmp_path):
+def test_main_job_on_the_sample(default_sample, tmp_path):
     """`engagement run` end to end in a subprocess, as the README's command runs it."""
-    events = tmp_path / "sample.csv"
-    generate_sample_events.main(["--out", str(events)])
+    events = default_sample
     database = tmp_path / "sample.duckdb"
     completed = subprocess.run(
         [sys.executable, str(PROJECT_DIR / "scripts" / "engagement.py"), "run", "--events", str(events)],
@@ -116,12 +262,11 @@ def test_main_job_on_the_sample(tmp_path):
     assert quiet > 0
 
 
-def test_a_build_that_spills_to_disk_gives_the_same_scores(tmp_path):
+def test_a_build_that_spills_to_disk_gives_the_same_scores(default_sample, tmp_path):
     """With a memory cap far below what the sample needs, DuckDB spills to its temp_directory; the
     build must still succeed on both threads (dbt-duckdb once re-ran SET temp_directory on every new
     cursor, which DuckDB refuses after a spill) and give the scores of an uncapped build."""
-    events = tmp_path / "sample.csv"
-    generate_sample_events.main(["--out", str(events)])
+    events = default_sample
     scores = {}
     for memory_limit in ("64MB", "80%"):
         database = tmp_path / f"sample-{memory_limit.strip('%')}.duckdb"
