@@ -26,10 +26,11 @@ SCORING_PATH = [  # the models of `dbt build --select +fct_engagement_scores`, i
     "base_product__events",
     "stg_product__events",
     "int_events_deduplicated",
-    "fct_events",
-    "int_entity_periods_spined",
-    "int_entity_periods_measured",
-    "fct_engagement_score_components",
+    "int_events_clean",
+    "int_saas_customer__measures",
+    "int_engagement_measures",
+    "int_engagement_points",
+    "int_engagement_scores",
     "fct_engagement_scores",
 ]
 SEEDS = ["engagement_bands", "engagement_weights", "event_type_aliases", "key_features"]

@@ -31,19 +31,21 @@ bands as (
     select * from {{ ref('engagement_bands') }}
 ),
 latest as (
-    select max(period_start) as period_start from scores
+    select score_model, max(period_start) as period_start from scores group by score_model
 )
 select
+    scores.score_model,
+    scores.period_type,
     scores.period_start,
-    scores.band,
+    coalesce(scores.band, '(new)') as band,
     count(*) as entities,
     round(avg(scores.normalized_score), 1) as avg_normalized_score,
-    min(bands.band_order) as band_order
+    coalesce(min(bands.band_order), 999) as band_order
 from scores
-inner join latest on scores.period_start = latest.period_start
+inner join latest on scores.score_model = latest.score_model and scores.period_start = latest.period_start
 left join bands on scores.score_model = bands.score_model and scores.band = bands.band
-group by scores.period_start, scores.band
-order by band_order
+group by scores.score_model, scores.period_type, scores.period_start, scores.band
+order by scores.score_model, band_order
 """
 
 
@@ -83,11 +85,16 @@ def print_summary(rows: list[tuple]) -> None:
     if not rows:
         print("No scores: no clean events were found (see rejected_events).")
         return
-    total = sum(row[2] for row in rows)
-    print(f"\nEngagement bands for the latest period, {rows[0][0]} ({total} entities):\n")
-    print(f"  {'band':<12} {'entities':>9} {'share':>7} {'avg normalized':>15}")
-    for _, band, count, average, _ in rows:
-        print(f"  {str(band):<12} {count:>9} {100 * count / total:>6.1f}% {float(average):>15.1f}")
+    models: dict[str, list[tuple]] = {}
+    for row in rows:
+        models.setdefault(row[0], []).append(row)
+    for model, model_rows in models.items():
+        total = sum(row[4] for row in model_rows)
+        _, period_type, period_start = model_rows[0][:3]
+        print(f"\n{model}: bands for the latest {period_type}, starting {period_start} ({total} entities):\n")
+        print(f"  {'band':<12} {'entities':>9} {'share':>7} {'avg normalized':>15}")
+        for _, _, _, band, count, average, _ in model_rows:
+            print(f"  {str(band):<12} {count:>9} {100 * count / total:>6.1f}% {float(average):>15.1f}")
 
 
 def report(problems: list, heading: str) -> None:
@@ -210,14 +217,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="engagement", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    run = commands.add_parser("run", help="build the scores (dbt build) and print users per band",
-                              description="Build every model and test (dbt build), then print the band summary "
-                                          "of the latest period.")
+    run = commands.add_parser("run", help="build the scores (dbt build) and print entities per band",
+                              description="Build every score model and test (dbt build), then print each "
+                                          "model's band summary of its latest period.")
     run.add_argument("--events", help="raw events file or glob, CSV or Parquet (DuckDB only; default: the sample, "
                                       "generated when missing)")
     run.add_argument("--as-of", help="score as of this UTC date, YYYY-MM-DD (default: the latest clean event date)")
     run.add_argument("--target", help="dbt target from profiles.yml (default: ENGAGEMENT_TARGET or duckdb)")
-    run.add_argument("--score-model", help="a score model declared in score_models/ (default: saas_customer)")
+    run.add_argument("--score-model", help="score only this model, declared in score_models/ (default: every one)")
     run.set_defaults(handler=command_run)
 
     generate = commands.add_parser("generate", help="write macros/generated/ from score_models/*.yml",

@@ -177,6 +177,17 @@ def load_config(project_dir: Path) -> Config:
             continue
         seen_models[model.name] = model.source
         config.models.append(model)
+    by_name = {model.name: model for model in config.models}
+    for model in config.models:
+        if model.rolls_up is None:
+            continue
+        target = by_name.get(model.rolls_up)
+        if target is None or target.entity != "user" or target.period != model.period:
+            config.problems.append(Problem(model.source, "rolls_up", _show(model.rolls_up),
+                                           f"rolls_up must name a declared score model with entity user and the "
+                                           f"same period ({model.period}); user models: "
+                                           + (", ".join(sorted(m.name for m in config.models if m.entity == "user"))
+                                              or "none")))
     return config
 
 

@@ -27,12 +27,16 @@ signal_best_points as (
     select
         score_model,
         signal,
-        max(
-            case
-                when rule = 'tier' then points
-                when rule in ('per_unit', 'linear') and points > 0 then cap
-                else 0
-            end
+        -- a value in no tier, or in no unit, earns 0: the best is never below 0
+        greatest(
+            max(
+                case
+                    when rule = 'tier' then points
+                    when rule in ('per_unit', 'linear') and points > 0 then cap
+                    else 0
+                end
+            ),
+            0
         ) as best_points
     from weights
     group by score_model, signal
@@ -45,6 +49,8 @@ matched as (
         measures.*,
         weights.rule,
         case
+            -- least() and greatest() skip nulls on some engines: a null measure is settled here
+            when measures.measure_value is null then 0
             when weights.rule = 'tier' then weights.points
             when weights.rule = 'per_unit' then floor(measures.measure_value / weights.unit) * weights.points
             when weights.rule = 'linear' then measures.measure_value / weights.unit * weights.points

@@ -29,6 +29,10 @@ EDGE_MARTS = ["fct_events", "rejected_events"]
 MARTS = {
     "fct_engagement_scores": ["score_model", "entity_id", "period_start"],
     "fct_engagement_score_components": ["score_model", "entity_id", "period_start", "signal"],
+    "fct_engagement_trailing_scores": ["score_model", "entity_id"],
+    "fct_account_engagement": ["score_model", "account_id", "period_start"],
+    "fct_account_band_mix": ["score_model", "account_id", "period_start", "band"],
+    "fct_group_engagement": ["score_model", "group_id", "period_start"],
     "fct_events": ["event_id"],
     "rejected_events": None,
 }
