@@ -468,6 +468,9 @@ def _latest(events: list[Event], value: Callable[[Event], object], what: str):
     return values.pop()
 
 
+SCOPE = {"login", "feature_used", "session_end", "nps_response", "ticket_opened", "ticket_resolved"}
+
+
 def score(events: list[Event], config: Config, as_of_date: str | None) -> list[ScoreRow]:
     """Every entity-month from the entity's first clean event month through the as_of month."""
     clean = [event for event in events if event.reject_reason is None]
@@ -485,6 +488,10 @@ def score(events: list[Event], config: Config, as_of_date: str | None) -> list[S
     best_score = max_score(config)
     rows = []
     for user_id, user_events in sorted(by_user.items()):
+        # a user enters the model with a first product event (the declaration's scope); from then
+        # on every event counts, and the months start at the user's first event of any type
+        if not any(event.event_type in SCOPE for event in user_events):
+            continue
         account_id = _latest([event for event in user_events if event.account_id is not None],
                              lambda event: event.account_id, f"{user_id} account")
         period = month_start(min(event.occurred_on for event in user_events))

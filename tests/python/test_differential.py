@@ -121,7 +121,8 @@ def differences(project: DbtProject, raw_rows: list[tuple], as_of_date: str) -> 
         (row[0], row[1]): (row[2], row[3], row[4], Fraction(row[5]), Fraction(row[6]), row[7], row[8])
         for row in project.query(
             "select entity_id, cast(period_start as varchar), account_id, cast(period_end as varchar), "
-            "cast(as_of_date as varchar), score, max_score, normalized_score, band from fct_engagement_scores"
+            "cast(as_of_date as varchar), score, max_score, normalized_score, band from fct_engagement_scores "
+            "where score_model = 'saas_customer'"
         )
     }
     for key in sorted(set(expected_scores) | set(actual_scores)):
@@ -137,7 +138,7 @@ def differences(project: DbtProject, raw_rows: list[tuple], as_of_date: str) -> 
         (row[0], row[1], row[2]): (row[3], row[4], Fraction(row[5]))
         for row in project.query(
             "select entity_id, cast(period_start as varchar), signal, measure, measure_value, points "
-            "from fct_engagement_score_components"
+            "from fct_engagement_score_components where score_model = 'saas_customer'"
         )
     }
     for key in sorted(set(expected_components) | set(actual_components)):
