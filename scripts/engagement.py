@@ -27,25 +27,35 @@ BAND_SUMMARY_SQL = """
 with scores as (
     select * from {{ ref('fct_engagement_scores') }}
 ),
+trailing_scores as (
+    select * from {{ ref('fct_engagement_trailing_scores') }}
+),
 bands as (
     select * from {{ ref('engagement_bands') }}
 ),
 latest as (
     select score_model, max(period_start) as period_start from scores group by score_model
+),
+rows_by_kind as (
+    select scores.score_model, 'period' as kind, scores.period_type as label, scores.period_start as day, scores.band
+    from scores
+    inner join latest on scores.score_model = latest.score_model and scores.period_start = latest.period_start
+    union all
+    select score_model, 'trailing', cast(window_days as varchar), as_of_date, band
+    from trailing_scores
 )
 select
-    scores.score_model,
-    scores.period_type,
-    scores.period_start,
-    coalesce(scores.band, '(new)') as band,
+    rows_by_kind.score_model,
+    rows_by_kind.kind,
+    rows_by_kind.label,
+    rows_by_kind.day,
+    coalesce(rows_by_kind.band, '(new)') as band,
     count(*) as entities,
-    round(avg(scores.normalized_score), 1) as avg_normalized_score,
     coalesce(min(bands.band_order), 999) as band_order
-from scores
-inner join latest on scores.score_model = latest.score_model and scores.period_start = latest.period_start
-left join bands on scores.score_model = bands.score_model and scores.band = bands.band
-group by scores.score_model, scores.period_type, scores.period_start, scores.band
-order by scores.score_model, band_order
+from rows_by_kind
+left join bands on rows_by_kind.score_model = bands.score_model and rows_by_kind.band = bands.band
+group by rows_by_kind.score_model, rows_by_kind.kind, rows_by_kind.label, rows_by_kind.day, rows_by_kind.band
+order by rows_by_kind.score_model, band_order, rows_by_kind.kind
 """
 
 
@@ -82,6 +92,7 @@ def band_summary(target: str | None, dbt_vars: dict) -> list[tuple]:
 
 
 def print_summary(rows: list[tuple]) -> None:
+    """Per model: entities per band in its latest calendar period, and over its trailing window."""
     if not rows:
         print("No scores: no clean events were found (see rejected_events).")
         return
@@ -89,12 +100,24 @@ def print_summary(rows: list[tuple]) -> None:
     for row in rows:
         models.setdefault(row[0], []).append(row)
     for model, model_rows in models.items():
-        total = sum(row[4] for row in model_rows)
-        _, period_type, period_start = model_rows[0][:3]
-        print(f"\n{model}: bands for the latest {period_type}, starting {period_start} ({total} entities):\n")
-        print(f"  {'band':<12} {'entities':>9} {'share':>7} {'avg normalized':>15}")
-        for _, _, _, band, count, average, _ in model_rows:
-            print(f"  {str(band):<12} {count:>9} {100 * count / total:>6.1f}% {float(average):>15.1f}")
+        period = next((row for row in model_rows if row[1] == "period"), None)
+        trailing = next((row for row in model_rows if row[1] == "trailing"), None)
+        totals = {kind: sum(row[5] for row in model_rows if row[1] == kind) for kind in ("period", "trailing")}
+        heading = f"\n{model}:"
+        if period:
+            heading += f" the {period[2]} starting {period[3]} ({totals['period']} entities)"
+        if trailing:
+            heading += f"{',' if period else ''} the {trailing[2]} days to {trailing[3]} ({totals['trailing']})"
+        print(heading + "\n")
+        print(f"  {'band':<12} {'latest period':>14} {'share':>7} {'trailing window':>16} {'share':>7}")
+        bands = list(dict.fromkeys(row[4] for row in model_rows))
+        for band in bands:
+            cells = []
+            for kind in ("period", "trailing"):
+                count = sum(row[5] for row in model_rows if row[1] == kind and row[4] == band)
+                share = f"{100 * count / totals[kind]:.1f}%" if totals[kind] else "-"
+                cells.append((count, share))
+            print(f"  {band:<12} {cells[0][0]:>14} {cells[0][1]:>7} {cells[1][0]:>16} {cells[1][1]:>7}")
 
 
 def report(problems: list, heading: str) -> None:

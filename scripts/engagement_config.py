@@ -182,6 +182,8 @@ def load_config(project_dir: Path) -> Config:
         if model.rolls_up is None:
             continue
         target = by_name.get(model.rolls_up)
+        if target is None and model.rolls_up in config.refused:
+            continue  # its own declaration was refused, and said so
         if target is None or target.entity != "user" or target.period != model.period:
             config.problems.append(Problem(model.source, "rolls_up", _show(model.rolls_up),
                                            f"rolls_up must name a declared score model with entity user and the "

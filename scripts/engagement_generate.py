@@ -166,7 +166,7 @@ class Generator:
                 column = self.filtered(signal, f"lower({self.prop(prop)})", f"{measure}__value")
             self.aggregates.append(f"count(distinct {column}) as {ident(measure)}")
             if params.get("share"):
-                self.values[measure] = (f"coalesce({activity}, 0)\n"
+                self.values[measure] = (f"cast(coalesce({activity}, 0) as {{{{ engagement_type_double() }}}})\n"
                                         f"            / nullif((select count(*) from allowed__{measure}), 0)")
         elif kind in ("sum", "average", "min", "max"):
             column = self.filtered(signal, f"{{{{ engagement_safe_to_number('{self.prop(params['property'])}') }}}}",

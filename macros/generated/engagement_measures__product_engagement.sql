@@ -159,7 +159,7 @@ carried_forward as (
         periods.effective_end,
         periods.as_of_date,
         periods.is_first_period,
-        coalesce(period_activity.{{ adapter.quote('key_feature_share') }}, 0)
+        cast(coalesce(period_activity.{{ adapter.quote('key_feature_share') }}, 0) as {{ engagement_type_double() }})
             / nullif((select count(*) from allowed__key_feature_share), 0) as {{ adapter.quote('key_feature_share') }},
         coalesce(
             cast(period_activity.dau_over_mau__member_days as {{ engagement_type_double() }})
@@ -218,7 +218,7 @@ trailing_measures as (
         periods.effective_end,
         periods.as_of_date,
         periods.is_first_period,
-        cast(coalesce(period_activity.{{ adapter.quote('key_feature_share') }}, 0)
+        cast(cast(coalesce(period_activity.{{ adapter.quote('key_feature_share') }}, 0) as {{ engagement_type_double() }})
             / nullif((select count(*) from allowed__key_feature_share), 0) as {{ engagement_type_double() }}) as {{ adapter.quote('key_feature_share') }},
         cast(coalesce(
             cast(period_activity.dau_over_mau__member_days as {{ engagement_type_double() }})

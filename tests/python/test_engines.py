@@ -10,6 +10,7 @@ numbers and JSON, whitespace) run through the event models on each engine, compa
 from __future__ import annotations
 
 import csv
+from collections import Counter
 import datetime as dt
 
 import duckdb
@@ -254,7 +255,12 @@ def test_duckdb_reads_string_literals_back_unchanged(duckdb_marts):
 
 def test_the_compared_marts_hold_the_fixtures(duckdb_marts):
     """A guard for the comparison itself: the DuckDB side holds every expected score, and every raw row."""
-    assert len(duckdb_marts["fct_engagement_scores"]["rows"]) == 16
+    scores = duckdb_marts["fct_engagement_scores"]
+    model = scores["columns"].index("score_model")
+    per_model = Counter(row[model] for row in scores["rows"])
+    # every exposed model has rows (employee_engagement is private: in fct_group_engagement only)
+    assert per_model["saas_customer"] == 20 and len(per_model) == 6, per_model
+    assert len(duckdb_marts["fct_group_engagement"]["rows"]) == 2
     assert len(duckdb_marts["rejected_events"]["rows"]) == 15
     with EDGE_EVENTS.open(newline="", encoding="utf-8") as handle:
         raw_edge_rows = len(list(csv.reader(handle))) - 1

@@ -24,6 +24,8 @@ def config_copy(tmp_path: Path) -> Path:
     shutil.copytree(PROJECT_DIR / "score_models", target / "score_models")
     shutil.copytree(PROJECT_DIR / "seeds", target / "seeds")
     shutil.copytree(PROJECT_DIR / "macros" / "generated", target / "macros" / "generated")
+    shutil.copytree(PROJECT_DIR / "models" / "intermediate" / "score_models",
+                    target / "models" / "intermediate" / "score_models")
     return target
 
 
@@ -208,7 +210,7 @@ CASES = {
     "invalid yaml": (DECLARATION, "signals:\n", "signals: [\n", ["is not valid YAML"]),
     "undeclared signal in weights": (WEIGHTS, "saas_customer,nps,tier,9", "saas_customer,nsp,tier,9",
                                      ["seeds/engagement_weights.csv:row 7", "signal='nsp'", "not declared"]),
-    "unknown rule": (WEIGHTS, "inactivity,tier", "inactivity,band", ["row 6", "rule='band'", "tier or per_unit"]),
+    "unknown rule": (WEIGHTS, "inactivity,tier", "inactivity,band", ["row 6", "rule='band'", "tier, per_unit or linear"]),
     "weight not a number": (WEIGHTS, ",,,50,,daily", ",,,fifty,,daily", ["row 2", "points='fifty'", "decimal number"]),
     "unit not positive": (WEIGHTS, "per_unit,,,10,5,25", "per_unit,,,0,5,25", ["row 5", "unit > 0"]),
     "uncapped positive per unit": (WEIGHTS, ",1,10,50,per key feature", ",1,10,,per key feature",

@@ -198,7 +198,8 @@ def test_cli_help_and_usage_errors(capsys):
     assert engagement.main(["run", "--as-of", "2025-02-30"]) == 2
     assert "--as-of must be a date written YYYY-MM-DD, got '2025-02-30'" in capsys.readouterr().err
     assert engagement.main(["run", "--score-model", "nope"]) == 2
-    assert "--score-model 'nope' is not declared; declared: saas_customer" in capsys.readouterr().err
+    assert "--score-model 'nope' is not declared; declared: content_engagement, content_item_engagement, " \
+           "employee_engagement, lead_engagement, product_engagement, saas_account, saas_customer" in capsys.readouterr().err
 
 
 def test_a_bad_var_is_refused_with_its_name(project):
@@ -234,8 +235,12 @@ def test_main_job_on_the_sample(default_sample, tmp_path):
         timeout=600,
     )
     assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
-    assert "Engagement bands for the latest period, 2025-06-01" in completed.stdout
-    for band in ("high", "medium", "at_risk"):
+    # a summary per model, each of its latest period
+    for heading in ("saas_customer: the month starting 2025-06-01 (999 entities), the 30 days to 2025-06-30 (999)",
+                    "lead_engagement: the week starting 2025-06-30 (200 entities), the 28 days to 2025-06-30",
+                    "content_item_engagement: the month starting 2025-06-01 (60 entities)"):
+        assert heading in completed.stdout, completed.stdout[-3000:]
+    for band in ("high", "medium", "at_risk", "hot", "warm", "cold"):
         assert f"  {band} " in completed.stdout
 
     project = DbtProject(PROJECT_DIR, tmp_path)

@@ -26,7 +26,8 @@ def scores(project: DbtProject) -> dict:
     return {
         (entity, str(period)): (float(score), float(max_score), band)
         for entity, period, score, max_score, band in project.query(
-            "select entity_id, period_start, score, max_score, band from fct_engagement_scores"
+            "select entity_id, period_start, score, max_score, band from fct_engagement_scores "
+            "where score_model = 'saas_customer'"
         )
     }
 
@@ -63,8 +64,8 @@ def test_editing_weights_and_bands_changes_scores(tmp_path, dbt_env):
     assert after[("u1", "2025-02-01")] == (105.0, 150.0, "high")
     for key, (score, max_score, _) in before.items():
         logins = project.query(
-            "select measure_value from fct_engagement_score_components "
-            f"where entity_id = '{key[0]}' and period_start = '{key[1]}' and signal = 'login_frequency'"
+            "select measure_value from fct_engagement_score_components where score_model = 'saas_customer' "
+            f"and entity_id = '{key[0]}' and period_start = '{key[1]}' and signal = 'login_frequency'"
         )[0][0]
         bump = 15.0 if 4 <= logins < 20 else 0.0
         assert after[key][0] == score + bump, key
