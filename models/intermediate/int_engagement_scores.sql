@@ -3,7 +3,9 @@
     the sum of its signals' points, the best score the weights allow (max_score), the score on
     0-100 (100 x clamp(score, 0, max_score) / max_score), its percentile within the model and period
     (100 x percent_rank: 0 for the lowest score, 100 for the highest, ties alike), and its band from
-    engagement_bands. Under a model's cold_start: new, an entity's first period has no band.
+    engagement_bands (with its order, and whether it is the model's lowest, for the roll-ups). Under
+    a model's cold_start: new, an entity's first period has no band (its score still counts in
+    roll-ups, and it is not counted in the lowest band).
 -#}
 {%- set registry = engagement_score_model_registry() -%}
 {%- set new_without_band = [] -%}
@@ -21,7 +23,10 @@ points as (
 
 bands as (
 
-    select * from {{ ref('engagement_bands') }}
+    select
+        engagement_bands.*,
+        max(band_order) over (partition by score_model) as lowest_band_order
+    from {{ ref('engagement_bands') }} as engagement_bands
 
 ),
 
@@ -73,10 +78,25 @@ normalized as (
                 )
             else 0
         end as normalized_score,
+        -- cold_start: new leaves an entity's first period without a band
+        {%- if new_without_band %}
+        not (
+            scores.is_first_period
+            and scores.score_model in (
+                {%- for name in new_without_band %}{{ engagement_string_literal(name) }}{% if not loop.last %}, {% endif %}{% endfor -%}
+            )
+        ) as is_banded,
+        {%- else %}
+        true as is_banded,
+        {%- endif %}
+        -- percent_rank() is a double: cast to a decimal first (PostgreSQL rounds only numerics)
         round(
-            100 * percent_rank() over (
-                partition by scores.score_model, scores.period_kind, scores.period_start
-                order by scores.score
+            cast(
+                100 * percent_rank() over (
+                    partition by scores.score_model, scores.period_kind, scores.period_start
+                    order by scores.score
+                )
+                as decimal(18, 6)
             ),
             2
         ) as percentile
@@ -102,18 +122,9 @@ final as (
         cast(normalized.max_score as decimal(18, 4)) as max_score,
         cast(normalized.normalized_score as decimal(5, 2)) as normalized_score,
         cast(normalized.percentile as decimal(5, 2)) as percentile,
-        case
-            {%- if new_without_band %}
-            when
-                normalized.is_first_period
-                and normalized.score_model in (
-                    {%- for name in new_without_band %}{{ engagement_string_literal(name) }}{% if not loop.last %}, {% endif %}{% endfor -%}
-                )
-                then null
-            {%- endif %}
-            else bands.band
-        end as band,
-        bands.band_order
+        case when not normalized.is_banded then null else bands.band end as band,
+        case when not normalized.is_banded then null else bands.band_order end as band_order,
+        coalesce(normalized.is_banded and bands.band_order = bands.lowest_band_order, false) as is_lowest_band
     from normalized
     left join bands
         on

@@ -20,12 +20,6 @@ scores as (
 
 ),
 
-bands as (
-
-    select * from {{ ref('engagement_bands') }}
-
-),
-
 roll_ups as (
 
     {% for account_model, user_model in pairs -%}
@@ -43,16 +37,6 @@ roll_ups as (
 
 ),
 
-lowest_bands as (
-
-    select
-        score_model,
-        max(band_order) as band_order
-    from bands
-    group by score_model
-
-),
-
 user_roll_up as (
 
     select
@@ -64,12 +48,10 @@ user_roll_up as (
         count(*) as users,
         avg(scores.normalized_score) as avg_user_normalized_score,
         min(scores.normalized_score) as min_user_normalized_score,
-        sum(case when scores.band_order = lowest_bands.band_order then 1 else 0 end) as users_in_lowest_band
+        sum(case when scores.is_lowest_band then 1 else 0 end) as users_in_lowest_band
     from scores
     inner join roll_ups
         on scores.score_model = roll_ups.user_score_model
-    left join lowest_bands
-        on scores.score_model = lowest_bands.score_model
     where scores.account_id is not null
     group by
         roll_ups.score_model,

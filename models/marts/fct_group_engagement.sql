@@ -24,12 +24,6 @@ scores as (
 
 ),
 
-bands as (
-
-    select * from {{ ref('engagement_bands') }}
-
-),
-
 grouped_models as (
 
     {% for name, group_property, floor in floors -%}
@@ -49,16 +43,6 @@ grouped_models as (
 
 ),
 
-lowest_bands as (
-
-    select
-        score_model,
-        max(band_order) as band_order
-    from bands
-    group by score_model
-
-),
-
 groups as (
 
     select
@@ -71,12 +55,10 @@ groups as (
         count(*) as members,
         avg(scores.normalized_score) as avg_normalized_score,
         min(scores.normalized_score) as min_normalized_score,
-        sum(case when scores.band_order = lowest_bands.band_order then 1 else 0 end) as members_in_lowest_band
+        sum(case when scores.is_lowest_band then 1 else 0 end) as members_in_lowest_band
     from scores
     inner join grouped_models
         on scores.score_model = grouped_models.score_model
-    left join lowest_bands
-        on scores.score_model = lowest_bands.score_model
     group by
         grouped_models.score_model,
         grouped_models.group_property,
