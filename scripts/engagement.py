@@ -22,6 +22,7 @@ DEFAULT_EVENTS = "data/sample_events.csv"
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import engagement_config  # noqa: E402
 import engagement_generate  # noqa: E402
+import engagement_settings  # noqa: E402
 
 BAND_SUMMARY_SQL = """
 with scores as (
@@ -64,7 +65,8 @@ def invoke_dbt(args: list[str], project_dir: Path = PROJECT_DIR):
 
     result = dbtRunner().invoke([*args, "--project-dir", str(project_dir), "--profiles-dir", str(project_dir)])
     if result.exception is not None:
-        raise RuntimeError(f"dbt {args[0]} could not run: {result.exception}")
+        first_line = next((line.strip() for line in str(result.exception).splitlines() if line.strip()), "")
+        raise RuntimeError(f"dbt {args[0]} could not run: {first_line or type(result.exception).__name__}")
     return result
 
 
@@ -132,6 +134,7 @@ def command_validate(args: argparse.Namespace) -> int:
     project_dir = Path(args.project_dir)
     config = engagement_config.check_configuration(project_dir)
     problems = [str(problem) for problem in config.problems]
+    problems += engagement_settings.check_settings(None)
     if not config.problems:
         problems += [f"{line}: run scripts/engagement.py generate"
                      for line in engagement_generate.stale_files(project_dir, config.models)]
@@ -179,6 +182,9 @@ def command_run(args: argparse.Namespace) -> int:
         dbt_vars["events_path"] = events
     if args.as_of:
         dbt_vars["as_of_date"] = parse_date(args.as_of, "--as-of")
+    settings_problems = engagement_settings.check_settings(args.target, dbt_vars)
+    if settings_problems:
+        raise UsageError("; ".join(settings_problems))
     config = checked_config(PROJECT_DIR)
     if args.score_model is not None:
         declared = sorted(model.name for model in config.models)
@@ -190,6 +196,15 @@ def command_run(args: argparse.Namespace) -> int:
         raise UsageError("generated macros are out of date (" + "; ".join(stale) + "): run scripts/engagement.py generate")
 
     os.chdir(PROJECT_DIR)  # relative paths in vars and profiles are relative to the project
+    if (args.target or os.environ.get("ENGAGEMENT_TARGET") or "duckdb") == "duckdb":
+        # checked here, not left to dbt: it reports a locked or unwritable file with a stack trace
+        try:
+            problem = engagement_settings.check_duckdb_file(
+                os.environ.get("ENGAGEMENT_DUCKDB_PATH", engagement_settings.DEFAULT_DUCKDB_PATH), PROJECT_DIR)
+        except engagement_settings.DatabaseLocked as error:
+            raise RuntimeError(str(error)) from None
+        if problem:
+            raise UsageError(problem)
     started = time.perf_counter()
     # dbt unit tests check the SQL against the shipped declarations: they belong to the test suite
     # (make test), not to production runs, where an added signal would make them fail
