@@ -104,7 +104,13 @@ def checked_config(project_dir: Path) -> engagement_config.Config:
     if config.problems:
         report(config.problems, "configuration refused")
         raise UsageError("fix the configuration above; nothing was generated or run")
+    report_warnings(config.warnings)
     return config
+
+
+def report_warnings(warnings: list) -> None:
+    for warning in warnings:
+        print(f"warning: {warning}", file=sys.stderr)
 
 
 def command_generate(args: argparse.Namespace) -> int:
@@ -135,6 +141,10 @@ def command_validate(args: argparse.Namespace) -> int:
     config = engagement_config.check_configuration(project_dir)
     problems = [str(problem) for problem in config.problems]
     problems += engagement_settings.check_settings(None)
+    if args.strict:
+        problems += [f"{warning} [a warning; --strict refuses it]" for warning in config.warnings]
+    else:
+        report_warnings(config.warnings)
     if not config.problems:
         problems += [f"{line}: run scripts/engagement.py generate"
                      for line in engagement_generate.stale_files(project_dir, config.models)]
@@ -155,10 +165,11 @@ def command_validate(args: argparse.Namespace) -> int:
         for problem in problems:
             print(f"  {problem}", file=sys.stderr)
         return 1
-    checks = ["declarations", "weights", "bands", "aliases", "allow-lists", "generated macros"]
+    checks = ["declarations", "weights", "bands", "aliases", "allow-lists", "semantics", "settings", "generated macros"]
     checks += [] if args.skip_lint else ["sqlfluff"]
     checks += [] if args.skip_parse else ["dbt parse"]
-    print(f"validate: all good ({', '.join(checks)}; {len(config.models)} score model(s))")
+    warned = f", {len(config.warnings)} warning(s)" if config.warnings and not args.strict else ""
+    print(f"validate: all good ({', '.join(checks)}; {len(config.models)} score model(s){warned})")
     return 0
 
 
@@ -248,6 +259,8 @@ def build_parser() -> argparse.ArgumentParser:
                                                "sqlfluff lint and dbt parse. Reports every problem found.")
     validate.add_argument("--skip-lint", action="store_true", help="do not run sqlfluff lint")
     validate.add_argument("--skip-parse", action="store_true", help="do not run dbt parse")
+    validate.add_argument("--strict", action="store_true",
+                          help="refuse warnings too (a declared event type that is in no alias seed row)")
     validate.add_argument("--project-dir", default=str(PROJECT_DIR), help=argparse.SUPPRESS)
     validate.set_defaults(handler=command_validate)
 
