@@ -81,6 +81,44 @@ def band_summary(target: str | None, dbt_vars: dict) -> list[tuple]:
     return [tuple(row) for row in table.rows]
 
 
+def failing_test_rows(result, target: str | None, dbt_vars: dict, limit: int = 20,
+                      project_dir: Path = PROJECT_DIR) -> list[str]:
+    """One line per row a failed data test returned (dbt itself says only "Got N results"):
+    the test's compiled SQL is run again with dbt show, so it works on every engine."""
+    lines = []
+    for item in result.result or []:
+        node = getattr(item, "node", None)
+        if getattr(node, "resource_type", None) != "test" or str(item.status) not in ("fail", "error"):
+            continue
+        if str(item.status) == "error" or not getattr(node, "compiled_code", None):
+            message = next((part.strip() for part in str(item.message or "").splitlines() if part.strip()), "")
+            lines.append(f"test {node.name}: {str(item.status)} {message}")
+            continue
+        args = ["--log-level", "none", "show", "--inline", "{% raw %}" + node.compiled_code + "{% endraw %}",
+                "--limit", str(limit), "--vars", json.dumps(dbt_vars)]
+        if target:
+            args += ["--target", target]
+        try:
+            shown = invoke_dbt(args, project_dir)
+        except RuntimeError:
+            shown = None
+        if shown is None or not shown.success:
+            lines.append(f"test {node.name}: failed ({item.failures} row(s); its rows could not be read back)")
+            continue
+        table = shown.result.results[0].agate_table
+        for row in table.rows:
+            values = ", ".join(f"{name}={_plain(value)!r}" for name, value in zip(table.column_names, row))
+            lines.append(f"test {node.name} failed: {values}")
+        if item.failures and item.failures > len(table.rows):
+            lines.append(f"test {node.name}: and {item.failures - len(table.rows)} more row(s)")
+    return lines
+
+
+def _plain(value):
+    """Numbers and dates as their text, so that a row prints the way the seed holds it."""
+    return value if value is None or isinstance(value, str) else str(value)
+
+
 def print_summary(rows: list[tuple]) -> None:
     if not rows:
         print("No scores: no clean events were found (see rejected_events).")
@@ -226,6 +264,8 @@ def command_run(args: argparse.Namespace) -> int:
     elapsed = time.perf_counter() - started
     if not result.success:
         print(f"\ndbt build failed after {elapsed:.1f} s: see the errors above.", file=sys.stderr)
+        for line in failing_test_rows(result, args.target, dbt_vars):
+            print(f"  {line}", file=sys.stderr)
         return 1
     print(f"\ndbt build succeeded in {elapsed:.1f} s.")
     print_summary(band_summary(args.target, dbt_vars))
