@@ -13,7 +13,6 @@ from test_generate_and_validate import ALIASES, BANDS, DECLARATION, WEIGHTS, app
 sys.path.insert(0, str(PROJECT_DIR / "scripts"))
 import engagement  # noqa: E402
 import engagement_config  # noqa: E402
-import engagement_semantics  # noqa: E402
 
 KEY_FEATURES = "seeds/key_features.csv"
 

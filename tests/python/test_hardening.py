@@ -122,9 +122,9 @@ def iso_utc(text: str) -> str:
     return (dt.datetime(1970, 1, 1) + dt.timedelta(microseconds=micros)).isoformat() + "Z"
 
 
-def test_typed_raw_columns_score_like_their_text(built, tmp_path, dbt_env):
-    """A Parquet file whose timestamps are TIMESTAMPTZ (their text ends in +00) and TIMESTAMP and whose
-    ids are integers scores exactly like the same events written as text."""
+def write_text_form(text_csv):
+    """The integration fixture's rows whose timestamps are valid, with integer ids and UTC ISO text:
+    the text form of the typed inputs below."""
     with RAW_EVENTS.open(newline="", encoding="utf-8") as handle:
         rows = [row for row in csv.DictReader(handle)
                 if parse_timestamp(row["occurred_at"]) is not None and parse_timestamp(row["loaded_at"]) is not None
@@ -134,13 +134,19 @@ def test_typed_raw_columns_score_like_their_text(built, tmp_path, dbt_env):
     def number(text: str) -> str:
         return str(numbers.setdefault(text.strip(), 1000 + len(numbers)))
 
-    text_csv = tmp_path / "text.csv"
     with text_csv.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]), lineterminator="\n")
         writer.writeheader()
         for row in rows:
             writer.writerow({**row, "event_id": number(row["event_id"]), "user_id": number(row["user_id"]),
                              "occurred_at": iso_utc(row["occurred_at"]), "loaded_at": iso_utc(row["loaded_at"])})
+    return text_csv
+
+
+def test_typed_raw_columns_score_like_their_text(built, tmp_path, dbt_env):
+    """A Parquet file whose timestamps are TIMESTAMPTZ (their text ends in +00) and TIMESTAMP and whose
+    ids are integers scores exactly like the same events written as text."""
+    text_csv = write_text_form(tmp_path / "text.csv")
     typed = tmp_path / "typed.parquet"
     with duckdb.connect() as connection:
         connection.execute("set TimeZone = 'UTC'")
