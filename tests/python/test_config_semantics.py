@@ -103,6 +103,8 @@ def test_an_unknown_event_type_is_a_warning_and_strict_refuses_it(tmp_path, caps
 def test_the_score_range_is_the_one_the_marts_compute():
     """max_score as fct_engagement_scores derives it (150 for the shipped weights); no lower bound
     while a negative per-unit rule has no cap."""
+    import engagement_semantics  # here, not at the top: the other tests run without it
+
     config = engagement_config.check_configuration(PROJECT_DIR)
     model = config.models[0]
     weights = engagement_semantics._weights_by_model(config)[model.name]
