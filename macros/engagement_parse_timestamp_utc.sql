@@ -1,4 +1,4 @@
-{# Parses ISO-8601 text (Z, +hh:mm, -hhmm or no zone = UTC; optional seconds and fraction) to a UTC timestamp; null when unparseable or impossible. #}
+{# Parses ISO-8601 text (Z, +hh:mm, -hhmm, +hh or no zone = UTC; optional seconds and fraction) to a UTC timestamp; null when unparseable or impossible. #}
 {% macro engagement_parse_timestamp_utc(text_expr) -%}
     {{ return(adapter.dispatch('engagement_parse_timestamp_utc', 'engagement_scoring')(text_expr)) }}
 {%- endmacro %}
@@ -6,7 +6,9 @@
 {% macro engagement_iso_timestamp_pattern() -%}
     {#-
         Only possible timestamps match: month 01-12, the month's days (29 February in leap
-        years only), hour 00-23, minute and second 00-59, zone up to 18:59. The rules are in
+        years only), hour 00-23, minute and second 00-59, zone offsets up to 18:00 either way
+        (ISO-8601 practice, and the bound of Java's and .NET's offset types), written +hh:mm, +hhmm
+        or +hh (the text DuckDB and PostgreSQL give a TIMESTAMPTZ cast to text). The rules are in
         the regex, so that every engine accepts exactly the same texts, and nothing is left to
         an engine's own leniency (PostgreSQL takes 24:00 and a leap second, and raises on
         2025-02-30 instead of returning null).
@@ -15,7 +17,7 @@
     {%- set leap_year = '[0-9]{2}(?:0[48]|[2468][048]|[13579][26])|(?:[02468][048]|[13579][26])00' -%}
     {%- set date = '(?:[0-9]{4}-(?:' ~ month_day ~ ')|(?:' ~ leap_year ~ ')-02-29)' -%}
     {%- set time = '(?:[01][0-9]|2[0-3]):[0-5][0-9](?::[0-5][0-9](?:[.][0-9]{1,9})?)?' -%}
-    {%- set zone = '(?:[Zz]|[+-](?:0[0-9]|1[0-8]):?[0-5][0-9])?' -%}
+    {%- set zone = '(?:[Zz]|[+-](?:(?:0[0-9]|1[0-7])(?::?[0-5][0-9])?|18(?::?00)?))?' -%}
     {{- return(date ~ '[Tt ]' ~ time ~ zone) -}}
 {%- endmacro %}
 
@@ -26,7 +28,8 @@
         PostgreSQL), the text is cast (never failing now) and moved by its zone offset. Year 0000
         does not exist (PostgreSQL refuses it); fractions beyond microseconds are cut, not rounded.
         Layout of a valid text: YYYY-MM-DD (1-10), T (11), hh:mm (12-16), then optionally :ss
-        (17-19) and .fraction (from 20), then Z, +hh:mm, -hhmm or nothing.
+        (17-19) and .fraction (from 20), then Z, +hh:mm, -hhmm, +hh or nothing. A valid text's time
+        ends in :mm, :ss or fraction digits, so a sign and two digits at its end can only be a zone.
     -#}
     {%- set text = engagement_trim(text_expr) -%}
     {%- set length = 'length(' ~ text ~ ')' -%}
@@ -34,6 +37,7 @@
         case
             when {{ engagement_regexp_matches(text, '.*[+-][0-9]{2}:?[0-9]{2}') }}
                 then case when substr({{ text }}, {{ length }} - 2, 1) = ':' then 6 else 5 end
+            when {{ engagement_regexp_matches(text, '.*[+-][0-9]{2}') }} then 3
             when substr({{ text }}, {{ length }}, 1) in ('Z', 'z') then 1
             else 0
         end
@@ -51,10 +55,13 @@
     {%- endset -%}
     {%- set offset_minutes -%}
         case
-            when ({{ zone_length }}) >= 5
+            when ({{ zone_length }}) >= 3
                 then case substr({{ text }}, {{ zone_start }}, 1) when '-' then -1 else 1 end * (
                     cast(substr({{ text }}, {{ zone_start }} + 1, 2) as {{ dbt.type_int() }}) * 60
-                    + cast(substr({{ text }}, {{ length }} - 1, 2) as {{ dbt.type_int() }})
+                    + case
+                        when ({{ zone_length }}) >= 5 then cast(substr({{ text }}, {{ length }} - 1, 2) as {{ dbt.type_int() }})
+                        else 0
+                    end
                 )
             else 0
         end
@@ -80,7 +87,7 @@
     case
         when {{ engagement_regexp_matches(text, engagement_iso_timestamp_pattern()) }} and {{ text }} not like '0000%'
             then case
-                when {{ engagement_regexp_matches(text, '.*(?:[Zz]|[+-][0-9]{2}:?[0-9]{2})') }}
+                when {{ engagement_regexp_matches(text, '.*(?:[Zz]|[+-][0-9]{2}(?::?[0-9]{2})?)') }}
                     then timezone('UTC', try_cast(upper({{ text }}) as timestamptz))
                 else try_cast(upper({{ text }}) as timestamp)
             end

@@ -22,6 +22,7 @@ DEFAULT_EVENTS = "data/sample_events.csv"
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import engagement_config  # noqa: E402
 import engagement_generate  # noqa: E402
+import engagement_settings  # noqa: E402
 
 BAND_SUMMARY_SQL = """
 with scores as (
@@ -76,7 +77,8 @@ def invoke_dbt(args: list[str], project_dir: Path = PROJECT_DIR):
 
     result = dbtRunner().invoke([*args, "--project-dir", str(project_dir), "--profiles-dir", str(project_dir)])
     if result.exception is not None:
-        raise RuntimeError(f"dbt {args[0]} could not run: {result.exception}")
+        first_line = next((line.strip() for line in str(result.exception).splitlines() if line.strip()), "")
+        raise RuntimeError(f"dbt {args[0]} could not run: {first_line or type(result.exception).__name__}")
     return result
 
 
@@ -89,6 +91,44 @@ def band_summary(target: str | None, dbt_vars: dict) -> list[tuple]:
         raise RuntimeError("could not read fct_engagement_scores for the summary")
     table = result.result.results[0].agate_table
     return [tuple(row) for row in table.rows]
+
+
+def failing_test_rows(result, target: str | None, dbt_vars: dict, limit: int = 20,
+                      project_dir: Path = PROJECT_DIR) -> list[str]:
+    """One line per row a failed data test returned (dbt itself says only "Got N results"):
+    the test's compiled SQL is run again with dbt show, so it works on every engine."""
+    lines = []
+    for item in result.result or []:
+        node = getattr(item, "node", None)
+        if getattr(node, "resource_type", None) != "test" or str(item.status) not in ("fail", "error"):
+            continue
+        if str(item.status) == "error" or not getattr(node, "compiled_code", None):
+            message = next((part.strip() for part in str(item.message or "").splitlines() if part.strip()), "")
+            lines.append(f"test {node.name}: {str(item.status)} {message}")
+            continue
+        args = ["--log-level", "none", "show", "--inline", "{% raw %}" + node.compiled_code + "{% endraw %}",
+                "--limit", str(limit), "--vars", json.dumps(dbt_vars)]
+        if target:
+            args += ["--target", target]
+        try:
+            shown = invoke_dbt(args, project_dir)
+        except RuntimeError:
+            shown = None
+        if shown is None or not shown.success:
+            lines.append(f"test {node.name}: failed ({item.failures} row(s); its rows could not be read back)")
+            continue
+        table = shown.result.results[0].agate_table
+        for row in table.rows:
+            values = ", ".join(f"{name}={_plain(value)!r}" for name, value in zip(table.column_names, row))
+            lines.append(f"test {node.name} failed: {values}")
+        if item.failures and item.failures > len(table.rows):
+            lines.append(f"test {node.name}: and {item.failures - len(table.rows)} more row(s)")
+    return lines
+
+
+def _plain(value):
+    """Numbers and dates as their text, so that a row prints the way the seed holds it."""
+    return value if value is None or isinstance(value, str) else str(value)
 
 
 def print_summary(rows: list[tuple]) -> None:
@@ -132,7 +172,13 @@ def checked_config(project_dir: Path) -> engagement_config.Config:
     if config.problems:
         report(config.problems, "configuration refused")
         raise UsageError("fix the configuration above; nothing was generated or run")
+    report_warnings(config.warnings)
     return config
+
+
+def report_warnings(warnings: list) -> None:
+    for warning in warnings:
+        print(f"warning: {warning}", file=sys.stderr)
 
 
 def command_generate(args: argparse.Namespace) -> int:
@@ -162,6 +208,11 @@ def command_validate(args: argparse.Namespace) -> int:
     project_dir = Path(args.project_dir)
     config = engagement_config.check_configuration(project_dir)
     problems = [str(problem) for problem in config.problems]
+    problems += engagement_settings.check_settings(None)
+    if args.strict:
+        problems += [f"{warning} [a warning; --strict refuses it]" for warning in config.warnings]
+    else:
+        report_warnings(config.warnings)
     if not config.problems:
         problems += [f"{line}: run scripts/engagement.py generate"
                      for line in engagement_generate.stale_files(project_dir, config.models)]
@@ -182,10 +233,11 @@ def command_validate(args: argparse.Namespace) -> int:
         for problem in problems:
             print(f"  {problem}", file=sys.stderr)
         return 1
-    checks = ["declarations", "weights", "bands", "aliases", "allow-lists", "generated macros"]
+    checks = ["declarations", "weights", "bands", "aliases", "allow-lists", "semantics", "settings", "generated macros"]
     checks += [] if args.skip_lint else ["sqlfluff"]
     checks += [] if args.skip_parse else ["dbt parse"]
-    print(f"validate: all good ({', '.join(checks)}; {len(config.models)} score model(s))")
+    warned = f", {len(config.warnings)} warning(s)" if config.warnings and not args.strict else ""
+    print(f"validate: all good ({', '.join(checks)}; {len(config.models)} score model(s){warned})")
     return 0
 
 
@@ -209,6 +261,9 @@ def command_run(args: argparse.Namespace) -> int:
         dbt_vars["events_path"] = events
     if args.as_of:
         dbt_vars["as_of_date"] = parse_date(args.as_of, "--as-of")
+    settings_problems = engagement_settings.check_settings(args.target, dbt_vars)
+    if settings_problems:
+        raise UsageError("; ".join(settings_problems))
     config = checked_config(PROJECT_DIR)
     if args.score_model is not None:
         declared = sorted(model.name for model in config.models)
@@ -220,6 +275,15 @@ def command_run(args: argparse.Namespace) -> int:
         raise UsageError("generated macros are out of date (" + "; ".join(stale) + "): run scripts/engagement.py generate")
 
     os.chdir(PROJECT_DIR)  # relative paths in vars and profiles are relative to the project
+    if (args.target or os.environ.get("ENGAGEMENT_TARGET") or "duckdb") == "duckdb":
+        # checked here, not left to dbt: it reports a locked or unwritable file with a stack trace
+        try:
+            problem = engagement_settings.check_duckdb_file(
+                os.environ.get("ENGAGEMENT_DUCKDB_PATH", engagement_settings.DEFAULT_DUCKDB_PATH), PROJECT_DIR)
+        except engagement_settings.DatabaseLocked as error:
+            raise RuntimeError(str(error)) from None
+        if problem:
+            raise UsageError(problem)
     started = time.perf_counter()
     # dbt unit tests check the SQL against the shipped declarations: they belong to the test suite
     # (make test), not to production runs, where an added signal would make them fail
@@ -230,6 +294,8 @@ def command_run(args: argparse.Namespace) -> int:
     elapsed = time.perf_counter() - started
     if not result.success:
         print(f"\ndbt build failed after {elapsed:.1f} s: see the errors above.", file=sys.stderr)
+        for line in failing_test_rows(result, args.target, dbt_vars):
+            print(f"  {line}", file=sys.stderr)
         return 1
     print(f"\ndbt build succeeded in {elapsed:.1f} s.")
     print_summary(band_summary(args.target, dbt_vars))
@@ -263,6 +329,8 @@ def build_parser() -> argparse.ArgumentParser:
                                                "sqlfluff lint and dbt parse. Reports every problem found.")
     validate.add_argument("--skip-lint", action="store_true", help="do not run sqlfluff lint")
     validate.add_argument("--skip-parse", action="store_true", help="do not run dbt parse")
+    validate.add_argument("--strict", action="store_true",
+                          help="refuse warnings too (a declared event type that is in no alias seed row)")
     validate.add_argument("--project-dir", default=str(PROJECT_DIR), help=argparse.SUPPRESS)
     validate.set_defaults(handler=command_validate)
 

@@ -80,6 +80,7 @@ class Signal:
     params: dict
     line: int
     scored: bool = True  # False: an input of other measures (a `measures:` entry), earns no points
+    key_lines: dict = field(default_factory=dict)  # key -> line, for messages
 
 
 @dataclass
@@ -121,6 +122,8 @@ class Config:
     problems: list[Problem] = field(default_factory=list)
     # score models whose declaration was refused: their seed rows are not checked against it
     refused: set[str] = field(default_factory=set)
+    # well-formed but suspicious (engagement_semantics): reported, refused only by validate --strict
+    warnings: list[Problem] = field(default_factory=list)
 
 
 class _LineLoader(yaml.SafeLoader):
@@ -131,7 +134,16 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode):
     mapping = {}
     lines = {}
     for key_node, value_node in node.value:
+        if not isinstance(key_node, yaml.ScalarNode):
+            # `? [a, b]`: a list or mapping as a key (PyYAML would fail with a TypeError)
+            raise yaml.constructor.ConstructorError(
+                None, None, "a key must be a plain name, not a list or mapping", key_node.start_mark)
         key = loader.construct_object(key_node, deep=True)
+        if key in lines:
+            # YAML says keys are unique; PyYAML would keep the last value silently
+            raise yaml.constructor.ConstructorError(
+                None, None, f"the key {key!r} appears twice in one mapping (lines {lines[key]} and "
+                f"{key_node.start_mark.line + 1}); YAML keeps only the last: remove one", key_node.start_mark)
         mapping[key] = loader.construct_object(value_node, deep=True)
         lines[key] = key_node.start_mark.line + 1
     mapping["__lines__"] = lines
@@ -154,7 +166,19 @@ def _relative(path: Path, project_dir: Path) -> str:
 
 
 def _is_number(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return True  # an int of any size (math.isfinite would overflow converting a 400-digit one)
+    return isinstance(value, float) and math.isfinite(value)
+
+
+def _valid_divisor(value) -> bool:
+    # the bounds keep the generated division inside every engine's number types
+    return _is_number(value) and Decimal("0.0001") <= Decimal(value) <= 1_000_000_000
+
+
+def _short(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else f"{text[:20]}...({len(text)} characters)"
 
 
 def load_config(project_dir: Path) -> Config:
@@ -406,8 +430,9 @@ def _load_signal(item, index: int, file: str, config: Config, list_line: int, sc
         if key in item and not (isinstance(item[key], str) and PROPERTY_PATTERN.fullmatch(item[key])):
             problems.append(Problem(file, where(key), _show(item[key]),
                                     f"{key} must be a JSON property name matching ^[A-Za-z_][A-Za-z0-9_]{{0,62}}$"))
-    if "divide_by" in item and not (_is_number(item["divide_by"]) and item["divide_by"] > 0):
-        problems.append(Problem(file, where("divide_by"), _show(item["divide_by"]), "divide_by must be a number > 0"))
+    if "divide_by" in item and not _valid_divisor(item["divide_by"]):
+        problems.append(Problem(file, where("divide_by"), _short(item["divide_by"]),
+                                "divide_by must be a number from 0.0001 to 1000000000"))
     if "description" in item and not isinstance(item["description"], str):
         problems.append(Problem(file, where("description"), _show(item["description"]), "description must be text"))
     if "allow_list" in item:
@@ -450,7 +475,7 @@ def _load_signal(item, index: int, file: str, config: Config, list_line: int, sc
         return None
     params = {key: _plain(value) for key, value in item.items() if key not in ("__lines__", "__line__")}
     name = item["signal"] if scored else item["measure"]
-    return Signal(name, kind, item.get("measure", name), params, line, scored)
+    return Signal(name, kind, item.get("measure", name), params, line, scored, dict(lines))
 
 
 def _check_allow_list(item: dict, file: str, where: str, config: Config) -> None:
@@ -731,4 +756,7 @@ def check_configuration(project_dir: Path) -> Config:
     check_bands(config)
     check_aliases(config)
     check_allow_list_rows(config)
+    import engagement_semantics  # a module of its own; imported here, as it imports this one
+
+    engagement_semantics.check_semantics(config)
     return config

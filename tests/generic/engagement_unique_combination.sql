@@ -3,7 +3,8 @@
 
 select
     {{ columns | join(', ') }},
-    count(*) as row_count
+    count(*) as row_count,
+    'the combination of {{ columns | join(", ") }} appears on more than one row' as problem
 from {{ model }}
 group by {{ columns | join(', ') }}
 having count(*) > 1

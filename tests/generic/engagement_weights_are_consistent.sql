@@ -1,5 +1,12 @@
-{# Fails with one row per problem in a weights seed: unknown signal, mixed rules, bad unit, missing or wrong-signed cap, empty or overlapping tiers. #}
+{# Fails with one row per problem in a weights seed (the row's values and the rule it breaks): unknown signal, mixed rules, bad unit, missing or wrong-signed cap, empty or overlapping tiers. #}
 {% test engagement_weights_are_consistent(model) %}
+
+{#- a weights row as text (rule=tier, min_value=4, ...), so that a failing row can be found in the seed -#}
+{%- set parts = [] -%}
+{%- for column in ['rule', 'min_value', 'max_value', 'unit', 'points', 'cap'] -%}
+    {%- do parts.append("'" ~ column ~ "=' || coalesce(cast(weights." ~ column ~ " as " ~ dbt.type_string() ~ "), '')") -%}
+{%- endfor -%}
+{%- set seed_row = parts | join(" || ', ' || ") %}
 
 with
 
@@ -20,6 +27,7 @@ row_problems as (
     select
         weights.score_model,
         weights.signal,
+        {{ seed_row }} as seed_row,
         case
             when signals.signal is null
                 then 'signal is not declared in score_models/<score_model>.yml'
@@ -47,6 +55,7 @@ signal_problems as (
     select
         score_model,
         signal,
+        'all ' || cast(count(*) as {{ dbt.type_string() }}) || ' rows of the signal' as seed_row,
         case
             when count(distinct rule) > 1 then 'a signal has either tier rows or one per_unit row, not both'
             when max(rule) = 'per_unit' and count(*) > 1 then 'a per_unit signal has exactly one row'
@@ -63,6 +72,7 @@ tiers as (
         signal,
         min_value,
         max_value,
+        {{ seed_row }} as seed_row,
         row_number() over (
             partition by score_model, signal
             order by min_value nulls first, max_value nulls last, points
@@ -77,6 +87,7 @@ overlapping_tiers as (
     select
         lower_tier.score_model,
         lower_tier.signal,
+        lower_tier.seed_row || ' and ' || upper_tier.seed_row as seed_row,
         'tiers overlap: a value may match two rows' as problem
     from tiers as lower_tier
     inner join tiers as upper_tier
@@ -102,3 +113,4 @@ problems as (
 select * from problems
 
 {% endtest %}
+

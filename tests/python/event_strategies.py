@@ -34,7 +34,8 @@ FEATURES = ["reports", " Reports ", "DASHBOARDS", "integrations", "alerts", "exp
 KEY_FEATURE_SPELLINGS = ["reports", "Dashboards", " integrations", "ALERTS", "exports ", "api\\t"]
 DURATIONS = ["1799.4", "1800", "1800.6", "1200", "600", "0", "599.9", "3000", '"1800"', '" 1200 "', "1799.99", "6000"]
 NPS_SCORES = ["6", "7", "8", "9", "10", "0", '"9"', "9.0"]
-OFFSETS = ["Z", "", "+01:00", "-05:00", "+0530", "-0330", "+14:00", "-12:00", "+09:00", "z"]
+OFFSETS = ["Z", "", "+01:00", "-05:00", "+0530", "-0330", "+14:00", "-12:00", "+09:00", "z", "+01", "-11", "+18:00",
+           "-1800"]
 TIMES_OF_DAY = [0, 1, 86_399, 86_398, 43_200, 3_600]  # seconds after midnight UTC
 
 
@@ -54,7 +55,7 @@ def render_timestamp(instant: int, offset: str, separator: str = "T", fraction_d
     """ISO-8601 text of a UTC instant, written in the given offset's local time."""
     sign = -1 if offset.startswith("-") else 1
     digits = offset[1:].replace(":", "") if offset[:1] in ("+", "-") else "0000"
-    offset_micros = sign * (int(digits[:2]) * 60 + int(digits[2:])) * 60 * MICROS_PER_SECOND
+    offset_micros = sign * (int(digits[:2]) * 60 + int(digits[2:] or 0)) * 60 * MICROS_PER_SECOND
     local = instant + offset_micros
     day, rest = divmod(local, MICROS_PER_DAY)
     year, month, dom = date_of(day)

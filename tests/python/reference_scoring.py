@@ -126,13 +126,13 @@ def next_month(number: int) -> int:
 # ---------------------------------------------------------------------------------------------
 # Timestamps: ISO-8601 date, T or space (either case), hours and minutes, optional seconds and a
 # fraction of up to nanoseconds (kept to the microsecond, the rest dropped: 23:59:59.9999999 is still
-# that day; no clock writes finer), then Z, +hh:mm, +hhmm, or nothing (= UTC). Clock values must exist: hour 00-23 (no 24:00),
-# second 00-59 (no leap second), and offsets are at most 18:00 either way.
+# that day; no clock writes finer), then Z, +hh:mm, +hhmm, +hh, or nothing (= UTC). Clock values must exist: hour 00-23
+# (no 24:00), second 00-59 (no leap second), and offsets are at most 18:00 either way (+18:00 yes, +18:01 no).
 
 _TIMESTAMP = re.compile(
     r"(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2})[Tt ]"
     r"(?P<hour>\d{2}):(?P<minute>\d{2})(?::(?P<second>\d{2})(?:\.(?P<fraction>\d{1,9}))?)?"
-    r"(?:[Zz]|(?P<sign>[+-])(?P<offset_hours>\d{2}):?(?P<offset_minutes>\d{2}))?",
+    r"(?:[Zz]|(?P<sign>[+-])(?P<offset_hours>\d{2})(?::?(?P<offset_minutes>\d{2}))?)?",
     re.ASCII,
 )
 
@@ -157,7 +157,7 @@ def parse_timestamp(text: str | None) -> int | None:
     micros = int((match["fraction"] or "").ljust(6, "0")[:6])
     offset_minutes = 0
     if match["sign"]:
-        offset_hours, offset_mins = int(match["offset_hours"]), int(match["offset_minutes"])
+        offset_hours, offset_mins = int(match["offset_hours"]), int(match["offset_minutes"] or 0)
         if offset_mins > 59 or offset_hours * 60 + offset_mins > 18 * 60:
             return None
         offset_minutes = (offset_hours * 60 + offset_mins) * (1 if match["sign"] == "+" else -1)

@@ -266,3 +266,25 @@ def test_the_compared_marts_hold_the_fixtures(duckdb_marts):
         raw_edge_rows = len(list(csv.reader(handle))) - 1
     edge = duckdb_marts["edge"]
     assert len(edge["fct_events"]["rows"]) + len(edge["rejected_events"]["rows"]) == raw_edge_rows
+
+
+def test_duckdb_parses_the_edge_timestamps_like_the_reference(duckdb_marts):
+    """The SQL and reference_scoring.py accept the same timestamp texts: offsets up to 18:00 either
+    way (+18:00 yes, +18:01 and +18:59 no), +hh without minutes, the text of a TIMESTAMPTZ (+00).
+    The other engines are held to DuckDB's results by the comparisons above."""
+    from reference_scoring import parse_timestamp
+
+    edge = duckdb_marts["edge"]
+    columns = edge["fct_events"]["columns"]
+    clean = {row[columns.index("event_id")]: row[columns.index("occurred_at")] for row in edge["fct_events"]["rows"]}
+    with EDGE_EVENTS.open(newline="", encoding="utf-8") as handle:
+        rows = [row for row in csv.DictReader(handle) if row["event_id"].startswith("ts_")]
+    assert {"ts_20", "ts_22", "ts_23", "ts_25"} <= {row["event_id"] for row in rows}
+    differing = []
+    for row in rows:
+        micros = parse_timestamp(row["occurred_at"])
+        expected = None if micros is None else dt.datetime(1970, 1, 1) + dt.timedelta(microseconds=micros)
+        if clean.get(row["event_id"]) != expected:
+            differing.append(f"{row['event_id']} {row['occurred_at']!r}: sql {clean.get(row['event_id'])}, "
+                             f"reference {expected}")
+    assert not differing, "\n".join(differing)

@@ -2,7 +2,14 @@
     The raw events source, every column as text, whatever the file or table typed them as:
     the input contract is text, and parsing belongs to stg_product__events. Kept as its own
     view so that unit tests can give rows for it on any engine.
+    The vars that name the source table become identifiers: they are checked here, at parse
+    time, before any SQL is built (dbt quotes names but does not escape a quote inside them).
 -#}
+{%- do engagement_check_identifier(var('events_schema', 'raw'), "var 'events_schema'") -%}
+{%- do engagement_check_identifier(var('events_table', 'events'), "var 'events_table'") -%}
+{%- if var('events_database', none) is not none -%}
+    {%- do engagement_check_identifier(var('events_database'), "var 'events_database'", kind='database') -%}
+{%- endif %}
 with
 
 source as (
