@@ -7,11 +7,7 @@
     a model's cold_start: new, an entity's first period has no band (its score still counts in
     roll-ups, and it is not counted in the lowest band).
 -#}
-{%- set registry = engagement_score_model_registry() -%}
-{%- set new_without_band = [] -%}
-{%- for name, declaration in registry.items() if declaration.cold_start == 'new' -%}
-    {%- do new_without_band.append(name) -%}
-{%- endfor %}
+{%- set new_without_band = engagement_cold_start_new_models() %}
 
 with
 
@@ -25,7 +21,7 @@ bands as (
 
     select
         engagement_bands.*,
-        max(band_order) over (partition by score_model) as lowest_band_order
+        max(engagement_bands.band_order) over (partition by engagement_bands.score_model) as lowest_band_order
     from {{ ref('engagement_bands') }} as engagement_bands
 
 ),
@@ -80,10 +76,12 @@ normalized as (
         end as normalized_score,
         -- cold_start: new leaves an entity's first period without a band
         {%- if new_without_band %}
-        not (
-            scores.is_first_period
-            and scores.score_model in (
-                {%- for name in new_without_band %}{{ engagement_string_literal(name) }}{% if not loop.last %}, {% endif %}{% endfor -%}
+        (
+            not scores.is_first_period
+            or scores.score_model not in (
+                {%- for name in new_without_band %}
+                {{ engagement_string_literal(name) }}{{ "," if not loop.last }}
+                {%- endfor %}
             )
         ) as is_banded,
         {%- else %}
@@ -92,10 +90,11 @@ normalized as (
         -- percent_rank() is a double: cast to a decimal first (PostgreSQL rounds only numerics)
         round(
             cast(
-                100 * percent_rank() over (
-                    partition by scores.score_model, scores.period_kind, scores.period_start
-                    order by scores.score
-                )
+                100 * percent_rank()
+                    over (
+                        partition by scores.score_model, scores.period_kind, scores.period_start
+                        order by scores.score
+                    )
                 as decimal(18, 6)
             ),
             2

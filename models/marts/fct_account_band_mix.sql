@@ -2,12 +2,7 @@
     How an account's users spread over the bands of the user-level model its account model rolls
     up: one row per account-level score_model, account_id, period_start and band that has users.
 -#}
-{%- set pairs = [] -%}
-{%- for name, declaration in engagement_score_model_registry().items() if declaration.rolls_up -%}
-    {%- if name in engagement_selected_score_models() -%}
-        {%- do pairs.append((name, declaration.rolls_up)) -%}
-    {%- endif -%}
-{%- endfor %}
+{%- set pairs = engagement_account_roll_ups() %}
 
 with
 
@@ -44,7 +39,7 @@ per_band as (
         scores.period_start,
         scores.band,
         scores.band_order,
-        count(*) as users
+        count(*) as users_in_band
     from scores
     inner join roll_ups
         on scores.score_model = roll_ups.user_score_model
@@ -67,9 +62,9 @@ final as (
         period_start,
         band,
         cast(band_order as {{ dbt.type_int() }}) as band_order,
-        cast(users as {{ dbt.type_bigint() }}) as users,
+        cast(users_in_band as {{ dbt.type_bigint() }}) as users_in_band,
         cast(
-            1.0 * users / sum(users) over (partition by score_model, account_id, period_start)
+            1.0 * users_in_band / sum(users_in_band) over (partition by score_model, account_id, period_start)
             as decimal(5, 4)
         ) as share_of_users
     from per_band

@@ -4,12 +4,7 @@
     rolls_up (users scored, their average and lowest normalized score, and how many are in the
     model's lowest band). One row per score_model, account_id and period_start.
 -#}
-{%- set pairs = [] -%}
-{%- for name, declaration in engagement_score_model_registry().items() if declaration.rolls_up -%}
-    {%- if name in engagement_selected_score_models() -%}
-        {%- do pairs.append((name, declaration.rolls_up)) -%}
-    {%- endif -%}
-{%- endfor %}
+{%- set pairs = engagement_account_roll_ups() %}
 
 with
 
@@ -45,7 +40,7 @@ user_roll_up as (
         scores.account_id,
         scores.period_start,
         scores.period_end,
-        count(*) as users,
+        count(*) as users_scored,
         avg(scores.normalized_score) as avg_user_normalized_score,
         min(scores.normalized_score) as min_user_normalized_score,
         sum(case when scores.is_lowest_band then 1 else 0 end) as users_in_lowest_band
@@ -83,12 +78,15 @@ final as (
         account_scores.normalized_score,
         account_scores.band,
         coalesce(user_roll_up.user_score_model, roll_ups.user_score_model) as user_score_model,
-        cast(coalesce(user_roll_up.users, 0) as {{ dbt.type_bigint() }}) as users,
+        cast(coalesce(user_roll_up.users_scored, 0) as {{ dbt.type_bigint() }}) as users_scored,
         cast(user_roll_up.avg_user_normalized_score as decimal(5, 2)) as avg_user_normalized_score,
         user_roll_up.min_user_normalized_score,
         cast(coalesce(user_roll_up.users_in_lowest_band, 0) as {{ dbt.type_bigint() }}) as users_in_lowest_band,
         cast(
-            case when user_roll_up.users > 0 then 1.0 * user_roll_up.users_in_lowest_band / user_roll_up.users end
+            case
+                when user_roll_up.users_scored > 0
+                    then 1.0 * user_roll_up.users_in_lowest_band / user_roll_up.users_scored
+            end
             as decimal(5, 4)
         ) as share_in_lowest_band
     from account_scores

@@ -4,6 +4,8 @@
     job reads a fair score on any day, not one of a period that has only begun. "As of" measures
     (days inactive, latest answers, open items) are those of the as-of date.
 -#}
+{%- set window_length = dbt.datediff('period_start', 'period_end', 'day') ~ ' + 1' %}
+
 with
 
 scores as (
@@ -21,7 +23,7 @@ final as (
         account_id,
         period_start as window_start,
         period_end as window_end,
-        cast({{ dbt.datediff('period_start', 'period_end', 'day') }} + 1 as {{ dbt.type_int() }}) as window_days,
+        cast({{ window_length }} as {{ dbt.type_int() }}) as window_days,
         as_of_date,
         score,
         max_score,

@@ -6,14 +6,7 @@
     engagement__privacy_min_group_size, default 5) is suppressed: no score and no member count, so
     that no individual's answers can be inferred.
 -#}
-{%- set privacy_floor = engagement_int_var('engagement__privacy_min_group_size', 5) | int -%}
-{%- set floors = [] -%}
-{%- for name, declaration in engagement_score_model_registry().items() if declaration.group_property -%}
-    {%- if name in engagement_selected_score_models() -%}
-        {%- set floor = [declaration.min_group_size, privacy_floor if declaration.private else 1] | max -%}
-        {%- do floors.append((name, declaration.group_property, floor)) -%}
-    {%- endif -%}
-{%- endfor %}
+{%- set floors = engagement_group_roll_ups() %}
 
 with
 

@@ -128,12 +128,12 @@ def test_account_health_rolls_up_the_users_of_the_account(built):
     # acct_x1 in March: its own 55 (medium) beside its three saas_customer users: 25, 25 and 10 of
     # 150, normalized 16.67, 16.67 and 6.67, all at_risk
     assert built.query(
-        "select score, band, user_score_model, users, avg_user_normalized_score, min_user_normalized_score, "
+        "select score, band, user_score_model, users_scored, avg_user_normalized_score, min_user_normalized_score, "
         "users_in_lowest_band, share_in_lowest_band from fct_account_engagement "
         "where score_model = 'saas_account' and account_id = 'acct_x1' and period_start = '2025-03-01'"
     ) == [(Decimal("55"), "medium", "saas_customer", 3, Decimal("13.34"), Decimal("6.67"), 3, Decimal("1"))]
     assert built.query(
-        "select band, users, share_of_users from fct_account_band_mix "
+        "select band, users_in_band, share_of_users from fct_account_band_mix "
         "where score_model = 'saas_account' and account_id = 'acct_x1' and period_start = '2025-03-01'"
     ) == [("at_risk", 3, Decimal("1"))]
 

@@ -87,10 +87,10 @@ property_values as (
         nullif(lower({{ engagement_trim(engagement_json_scalar('properties', 'feature')) }}), '') as feature,
         {{ engagement_safe_to_number(engagement_json_scalar('properties', 'duration_seconds')) }} as duration_seconds,
         {{ engagement_safe_to_number(engagement_json_scalar('properties', 'score')) }} as nps_score_number,
-        nullif({{ engagement_trim(engagement_json_scalar('properties', 'ticket_id')) }}, '') as ticket_id
-        {%- for property in engagement_declared_properties() %},
-        {{ engagement_trim(engagement_json_scalar('properties', property.name)) }} as {{ property.column }}
+        {%- for property in engagement_declared_properties() %}
+        {{ engagement_trim(engagement_json_scalar('properties', property.name)) }} as {{ property.column }},
         {%- endfor %}
+        nullif({{ engagement_trim(engagement_json_scalar('properties', 'ticket_id')) }}, '') as ticket_id
     from checked_properties
 
 ),
