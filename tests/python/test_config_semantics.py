@@ -106,7 +106,7 @@ def test_the_score_range_is_the_one_the_marts_compute():
     import engagement_semantics  # here, not at the top: the other tests run without it
 
     config = engagement_config.check_configuration(PROJECT_DIR)
-    model = config.models[0]
+    model = next(model for model in config.models if model.name == "saas_customer")
     weights = engagement_semantics._weights_by_model(config)[model.name]
     lowest, highest = engagement_semantics.score_range(model, weights)
     assert highest == 150

@@ -147,9 +147,9 @@ def test_a_new_signal_is_added_by_declaration_only(tmp_path, dbt_env):
     project_dir = copy_project(tmp_path / "project")
     before_sql = {path.relative_to(project_dir): path.read_text()
                   for path in project_dir.rglob("*.sql") if "generated" not in path.parts}
-    append(project_dir / "score_models" / "saas_customer.yml",
-           "\n  - signal: webinars\n    description: Webinars attended in the period.\n"
-           "    measure: webinars_attended\n    kind: count\n    event_type: webinar_attended")
+    edit(project_dir / "score_models" / "saas_customer.yml", "    key_property: ticket_id\n",
+         "    key_property: ticket_id\n\n  - signal: webinars\n    description: Webinars attended in the period.\n"
+         "    measure: webinars_attended\n    kind: count\n    event_type: webinar_attended\n")
     append(project_dir / "seeds" / "engagement_weights.csv",
            "saas_customer,webinars,per_unit,,,1,15,30,per webinar")
     assert engagement.main(["generate", "--project-dir", str(project_dir)]) == 0
@@ -326,5 +326,6 @@ def test_hostile_seed_values_that_bypass_validate_are_data(tmp_path, dbt_env):
     expected = {(row["entity_id"], row["period_start"]): float(row["score"]) for row in
                 csv.DictReader((FIXTURES_DIR / "integration" / "expected_scores.csv").open())}
     actual = {(entity, str(period)): float(score) for entity, period, score in
-              project.query("select entity_id, period_start, score from fct_engagement_scores")}
+              project.query("select entity_id, period_start, score from fct_engagement_scores "
+                            "where score_model = 'saas_customer'")}
     assert actual == expected
