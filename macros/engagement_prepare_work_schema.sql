@@ -4,8 +4,8 @@
 {%- endmacro %}
 
 {% macro default__engagement_prepare_work_schema(work_schema, published_schema) -%}
+    {#- run-operation commits when the macro returns -#}
     {% do adapter.drop_schema(api.Relation.create(database=target.database, schema=work_schema)) %}
-    {% do adapter.commit() %}
 {%- endmacro %}
 
 {% macro spark__engagement_prepare_work_schema(work_schema, published_schema) -%}

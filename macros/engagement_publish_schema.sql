@@ -49,7 +49,7 @@
         alter schema {{ adapter.quote(work_schema) }} rename to {{ adapter.quote(published_schema) }};
         drop schema if exists {{ adapter.quote(old_schema) }} cascade;
     {%- endcall %}
-    {% do adapter.commit() %}
+    {#- run-operation commits the transaction (every statement above is in it) when the macro returns -#}
 {%- endmacro %}
 
 {% macro spark__engagement_publish_schema(work_schema, published_schema) -%}
@@ -63,14 +63,8 @@
         database, which the next run replaces. A kill during the renames is repaired by the next
         run (engagement_prepare_work_schema) before it builds.
     -#}
-    {%- set work = api.Relation.create(schema=work_schema) -%}
     {% do run_query('create database if not exists ' ~ adapter.quote(published_schema)) %}
-    {%- set tables = [] -%}
-    {%- for relation in adapter.list_relations_without_caching(work) -%}
-        {%- if relation.type != 'view' -%}
-            {%- do tables.append(relation.identifier) -%}
-        {%- endif -%}
-    {%- endfor -%}
+    {%- set tables = engagement_spark_tables(work_schema) -%}
     {%- set published_tables = engagement_spark_tables(published_schema) -%}
     {%- for name in tables -%}
         {% do run_query('drop table if exists ' ~ adapter.quote(published_schema) ~ '.' ~ adapter.quote(name ~ '__publishing')) %}

@@ -199,7 +199,7 @@ def command_run(args: argparse.Namespace) -> int:
         build_args += ["--target", args.target]
     # Write, audit, publish (scripts/engagement_publish.py): build and test in a work location,
     # publish it all at once only when every node passed.
-    publisher = engagement_publish.publisher_for(project_dir, args.target, lambda dbt_args: invoke_dbt(dbt_args, project_dir))
+    publisher = engagement_publish.publisher_for(project_dir, args.target)
     with publisher.lock():
         publisher.prepare()
         started = time.perf_counter()

@@ -190,7 +190,7 @@ class DuckDBPublisher:
 class SchemaPublisher:
     """PostgreSQL and Spark: builds into `<schema>__building` and swaps it in (engagement_publish_schema)."""
 
-    def __init__(self, project_dir: Path, target: str, engine: str, invoke_dbt):
+    def __init__(self, project_dir: Path, target: str, engine: str):
         default = "engagement"
         self.published = os.environ.get("ENGAGEMENT_SCHEMA", default)
         self.work = self.published + WORK_SUFFIX
@@ -201,7 +201,6 @@ class SchemaPublisher:
         self.project_dir = project_dir
         self.target = target
         self.engine = engine
-        self.invoke_dbt = invoke_dbt
         self.location = f"{engine} schema {self.published}"
 
     def lock(self):
@@ -209,12 +208,22 @@ class SchemaPublisher:
         return exclusive_lock(lock, self.location)
 
     def operation(self, macro: str) -> None:
+        """Runs one of the project's publishing macros; PublishError with dbt's error in one line."""
+        from dbt.cli.main import dbtRunner
+
+        errors = []
+
+        def keep_errors(event) -> None:
+            if event.info.level == "error":
+                errors.append(" ".join(event.info.msg.split()))
+
         arguments = json.dumps({"work_schema": self.work, "published_schema": self.published})
-        result = self.invoke_dbt(["--log-level", "none", "run-operation", macro, "--args", arguments,
-                                  "--target", self.target])
-        if not result.success:
-            message = getattr(result.result, "message", None) or "see dbt's log"
-            raise PublishError(f"{macro} failed: {' '.join(str(message).split())}")
+        result = dbtRunner(callbacks=[keep_errors]).invoke(
+            ["--quiet", "run-operation", macro, "--args", arguments, "--target", self.target,
+             "--project-dir", str(self.project_dir), "--profiles-dir", str(self.project_dir)])
+        if result.exception is not None or not result.success:
+            message = "; ".join(errors) or str(result.exception or "see dbt's log")
+            raise PublishError(f"{macro} failed: {message}")
 
     def prepare(self) -> None:
         self.operation("engagement_prepare_work_schema")
@@ -234,13 +243,13 @@ class SchemaPublisher:
         return f"nothing was published: schema {self.published} is as it was (the failed build is in {self.work})"
 
 
-def publisher_for(project_dir: Path, target: str | None, invoke_dbt):
+def publisher_for(project_dir: Path, target: str | None):
     """The publisher of the target's engine."""
     name, engine = engine_of(project_dir, target)
     if engine == "duckdb":
         return DuckDBPublisher(project_dir)
     if engine in ("postgres", "spark"):
-        return SchemaPublisher(project_dir, name, engine, invoke_dbt)
+        return SchemaPublisher(project_dir, name, engine)
     raise PublishError(f"target {name!r} is a {engine} target: engagement.py run publishes on duckdb, "
                        "postgres and spark only")
 

@@ -20,7 +20,9 @@ shares as (
     select
         rejected_rows,
         raw_rows,
-        cast(rejected_rows as {{ engagement_type_double() }}) / raw_rows as rejected_share
+        cast(rejected_rows as {{ engagement_type_double() }}) / raw_rows as rejected_share,
+        {#- a decimal, for a percent written alike on every engine (PostgreSQL cannot round a double) -#}
+        round(cast(rejected_rows as decimal(38, 6)) * 100 / raw_rows, 1) as rejected_percent
     from counts
     where raw_rows > 0
 
@@ -37,7 +39,7 @@ final as (
             "' of '",
             "cast(raw_rows as " ~ dbt.type_string() ~ ")",
             "' raw rows ('",
-            "cast(cast(round(100 * rejected_share, 1) as decimal(5, 1)) as " ~ dbt.type_string() ~ ")",
+            "cast(cast(rejected_percent as decimal(4, 1)) as " ~ dbt.type_string() ~ ")",
             "'%) rejected, above the maximum of " ~ maximum ~ " (var engagement__max_rejected_share)'",
         ]) }} as problem
     from shares
