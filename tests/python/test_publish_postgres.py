@@ -14,7 +14,7 @@ import threading
 
 import pytest
 
-from conftest import FIXTURES_DIR, PROJECT_DIR, copy_project
+from conftest import FIXTURES_DIR, PROJECT_DIR, DbtProject, copy_project
 from engines import PostgresServer, find_postgres_bin
 from test_publish import wait_for_line
 from test_seed_driven import rewrite_csv
@@ -193,3 +193,11 @@ def test_a_view_of_another_schema_on_the_marts_stops_the_publish(server, states,
         assert server.query("select count(*) from public.bi_scores")[0][0] == int(before[0])
     finally:
         server.query("drop view if exists public.bi_scores; select 1")
+
+
+def test_source_freshness_runs_on_postgres(server, tmp_path):
+    project = DbtProject(PROJECT_DIR, tmp_path, target="postgres", env=env_of(server))
+    result = project.dbt("source", "freshness", dbt_vars={"events_path": ""})
+    found = [(str(item.status), str(item.max_loaded_at)[:19]) for item in result.result.results
+             if hasattr(item, "max_loaded_at")]
+    assert found == [("warn", "2025-03-22 09:05:00")]

@@ -6,6 +6,7 @@ line and exit code 1. Before the guards each of these wiped every published scor
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import sys
 
@@ -127,3 +128,20 @@ def test_a_bad_threshold_var_is_refused_with_its_name(project):
         project.build({"events_path": str(EVENTS), "engagement__max_rejected_share": "0.5 or 1=1"})
     with pytest.raises(Exception, match="var 'engagement__min_clean_events' must be a whole number >= 0, got '-1'"):
         project.build({"events_path": str(EVENTS), "engagement__min_clean_events": -1})
+
+
+def freshness(project: DbtProject, events) -> list[tuple]:
+    result = project.dbt("source", "freshness", dbt_vars={"events_path": str(events)})
+    return [(str(item.status), str(item.max_loaded_at)[:19]) for item in result.result.results
+            if hasattr(item, "max_loaded_at")]  # (the on-run-start hook has a result too)
+
+
+def test_source_freshness_warns_on_a_stale_feed_and_passes_a_fresh_one(project, tmp_path):
+    # the fixture's newest loaded_at is 2025-03-22 09:05 UTC (written with an offset), long past
+    assert freshness(project, EVENTS) == [("warn", "2025-03-22 09:05:00")]
+    fresh = tmp_path / "fresh.csv"
+    now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+    fresh.write_text(",".join(RAW_COLUMNS) + "\n"
+                     f"e1,{now.isoformat()},u1,a1,login,{{}},{now.isoformat()}\n"
+                     f"e2,{now.isoformat()},u1,a1,login,{{}},not a time\n")
+    assert freshness(project, fresh) == [("pass", now.strftime("%Y-%m-%d %H:%M:%S"))]
