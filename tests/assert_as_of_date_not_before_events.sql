@@ -6,7 +6,8 @@
 {%- set as_of_literal = engagement_date_var('as_of_date') -%}
 {%- if as_of_literal is none %}
 {#- unset: scores are as of the latest clean event, which can never precede the events -#}
-select 1 as figure where 1 = 0
+select 1 as figure
+where 1 = 0
 {%- else %}
 with
 
