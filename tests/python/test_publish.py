@@ -82,14 +82,22 @@ def cli_env(database: Path, **extra: str) -> dict:
             "ENGAGEMENT_PUBLISH_PAUSE_AT": "", **extra}
 
 
-def cli_command(state: str, *extra: str) -> list[str]:
-    return [sys.executable, str(PROJECT_DIR / "scripts" / "engagement.py"), "run", "--events", str(EVENTS),
-            "--as-of", STATE_AS_OF[state], *extra]
+def cli_command(state: str, project_dir: Path = PROJECT_DIR) -> list[str]:
+    return [sys.executable, str(project_dir / "scripts" / "engagement.py"), "run", "--events", str(EVENTS),
+            "--as-of", STATE_AS_OF[state]]
 
 
-def run_cli(database: Path, state: str, *extra: str, **env: str) -> subprocess.CompletedProcess:
-    return subprocess.run(cli_command(state, *extra), capture_output=True, text=True, timeout=600,
-                          env=cli_env(database, **env))
+def run_cli(database: Path, state: str, project_dir: Path = PROJECT_DIR) -> subprocess.CompletedProcess:
+    return subprocess.run(cli_command(state, project_dir), capture_output=True, text=True, timeout=600,
+                          env=cli_env(database))
+
+
+def copy_project_with_cli(destination: Path) -> Path:
+    """A copy of the project with its scripts, whose CLI builds the copy (its own PROJECT_DIR)."""
+    project_dir = copy_project(destination)
+    shutil.copytree(PROJECT_DIR / "scripts", project_dir / "scripts",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    return project_dir
 
 
 def snapshot(database: Path) -> list[str]:
@@ -239,7 +247,7 @@ def test_a_second_concurrent_build_fails_with_one_line_and_changes_nothing(state
 def test_a_cast_error_in_the_build_leaves_the_published_marts_as_they_were(states, published, tmp_path):
     """A 14-digit weight passes validate and then overflows decimal(18, 4) in the score sum, after the
     components mart is built: published in place, components and scores would disagree."""
-    project_dir = copy_project(tmp_path / "project")
+    project_dir = copy_project_with_cli(tmp_path / "project")
 
     def huge_weekly_points(rows):
         for row in rows:
@@ -249,7 +257,7 @@ def test_a_cast_error_in_the_build_leaves_the_published_marts_as_they_were(state
 
     rewrite_csv(project_dir / "seeds" / "engagement_weights.csv", huge_weekly_points)
     before = digest(published)
-    completed = run_cli(published, "B", "--project-dir", str(project_dir))
+    completed = run_cli(published, "B", project_dir)
     assert completed.returncode == 1, completed.stdout[-3000:] + completed.stderr[-3000:]
     assert "Out of Range" in completed.stdout or "out of range" in completed.stdout.lower(), completed.stdout[-3000:]
     last = completed.stderr.strip().splitlines()[-1]
