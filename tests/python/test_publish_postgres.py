@@ -147,9 +147,9 @@ def test_a_cast_error_leaves_the_published_schema_as_it_was(server, states, monk
         [sys.executable, str(project_dir / "scripts" / "engagement.py"), "run", "--target", "postgres",
          "--as-of", STATE_AS_OF["B"]], capture_output=True, text=True, timeout=600, env={**os.environ, **env_of(server)})
     assert completed.returncode == 1, completed.stdout[-3000:] + completed.stderr[-3000:]
+    assert snapshot(server) == states["A"]
     assert completed.stderr.strip().splitlines()[-1].endswith(
         "nothing was published: schema engagement is as it was (the failed build is in engagement__building)")
-    assert snapshot(server) == states["A"]
 
 
 def test_a_kill_9_leaves_the_published_schema_as_it_was_and_the_next_run_starts_clean(server, states, monkeypatch,
