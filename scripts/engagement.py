@@ -226,7 +226,8 @@ def command_run(args: argparse.Namespace) -> int:
 def failed_guards(result, target: str | None, project_dir: Path) -> list[str]:
     """'volume guard <name> failed: <its problem row>' for each volume guard the build failed."""
     found = []
-    for item in result.result or []:
+    # by name: the guards run in parallel, and one line should read the same on every run
+    for item in sorted(result.result or [], key=lambda item: item.node.name):
         node = item.node
         if str(item.status) != "fail" or "volume_guard" not in (node.tags or []):
             continue
