@@ -23,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import engagement_config  # noqa: E402
 import engagement_generate  # noqa: E402
 import engagement_settings  # noqa: E402
+import engagement_publish  # noqa: E402
 
 BAND_SUMMARY_SQL = """
 with scores as (
@@ -82,11 +83,11 @@ def invoke_dbt(args: list[str], project_dir: Path = PROJECT_DIR):
     return result
 
 
-def band_summary(target: str | None, dbt_vars: dict) -> list[tuple]:
+def band_summary(target: str | None, dbt_vars: dict, project_dir: Path = PROJECT_DIR) -> list[tuple]:
     args = ["--log-level", "none", "show", "--inline", BAND_SUMMARY_SQL, "--limit", "100", "--vars", json.dumps(dbt_vars)]
     if target:
         args += ["--target", target]
-    result = invoke_dbt(args)
+    result = invoke_dbt(args, project_dir)
     if not result.success:
         raise RuntimeError("could not read fct_engagement_scores for the summary")
     table = result.result.results[0].agate_table
@@ -134,7 +135,7 @@ def _plain(value):
 def print_summary(rows: list[tuple]) -> None:
     """Per model: entities per band in its latest calendar period, and over its trailing window."""
     if not rows:
-        print("No scores: no clean events were found (see rejected_events).")
+        print("No scores were built: fct_engagement_scores is empty.")
         return
     models: dict[str, list[tuple]] = {}
     for row in rows:
@@ -250,13 +251,14 @@ def command_sample(args: argparse.Namespace) -> int:
 
 
 def command_run(args: argparse.Namespace) -> int:
+    project_dir = Path(args.project_dir)
     dbt_vars: dict[str, str] = {}
     events = args.events
     if events is None and args.target in (None, "duckdb"):
         events = DEFAULT_EVENTS
-        if not (PROJECT_DIR / events).exists():
+        if not (project_dir / events).exists():
             print(f"No events given: generating the sample data set at {events}")
-            command_sample(argparse.Namespace(out=str(PROJECT_DIR / events), users=1000, months=6, seed=42))
+            command_sample(argparse.Namespace(out=str(project_dir / events), users=1000, months=6, seed=42))
     if events is not None:
         dbt_vars["events_path"] = events
     if args.as_of:
@@ -264,42 +266,80 @@ def command_run(args: argparse.Namespace) -> int:
     settings_problems = engagement_settings.check_settings(args.target, dbt_vars)
     if settings_problems:
         raise UsageError("; ".join(settings_problems))
-    config = checked_config(PROJECT_DIR)
+    config = checked_config(project_dir)
     if args.score_model is not None:
         declared = sorted(model.name for model in config.models)
         if args.score_model not in declared:
             raise UsageError(f"--score-model {args.score_model!r} is not declared; declared: {', '.join(declared)}")
         dbt_vars["score_model"] = args.score_model
-    stale = engagement_generate.stale_files(PROJECT_DIR, config.models)
+    stale = engagement_generate.stale_files(project_dir, config.models)
     if stale:
         raise UsageError("generated macros are out of date (" + "; ".join(stale) + "): run scripts/engagement.py generate")
 
-    os.chdir(PROJECT_DIR)  # relative paths in vars and profiles are relative to the project
+    os.chdir(project_dir)  # relative paths in vars and profiles are relative to the project
     if (args.target or os.environ.get("ENGAGEMENT_TARGET") or "duckdb") == "duckdb":
-        # checked here, not left to dbt: it reports a locked or unwritable file with a stack trace
-        try:
-            problem = engagement_settings.check_duckdb_file(
-                os.environ.get("ENGAGEMENT_DUCKDB_PATH", engagement_settings.DEFAULT_DUCKDB_PATH), PROJECT_DIR)
-        except engagement_settings.DatabaseLocked as error:
-            raise RuntimeError(str(error)) from None
+        # checked here, not left to dbt: it reports an unwritable path with a stack trace. A reader
+        # holding the published file open does not block the build (it writes a work file).
+        problem = engagement_settings.check_duckdb_file(
+            os.environ.get("ENGAGEMENT_DUCKDB_PATH", engagement_settings.DEFAULT_DUCKDB_PATH), project_dir,
+            open_file=False)
         if problem:
             raise UsageError(problem)
-    started = time.perf_counter()
     # dbt unit tests check the SQL against the shipped declarations: they belong to the test suite
     # (make test), not to production runs, where an added signal would make them fail
     build_args = ["build", "--exclude-resource-type", "unit_test", "--vars", json.dumps(dbt_vars)]
     if args.target:
         build_args += ["--target", args.target]
-    result = invoke_dbt(build_args)
-    elapsed = time.perf_counter() - started
-    if not result.success:
-        print(f"\ndbt build failed after {elapsed:.1f} s: see the errors above.", file=sys.stderr)
-        for line in failing_test_rows(result, args.target, dbt_vars):
-            print(f"  {line}", file=sys.stderr)
-        return 1
-    print(f"\ndbt build succeeded in {elapsed:.1f} s.")
-    print_summary(band_summary(args.target, dbt_vars))
+    # Write, audit, publish (scripts/engagement_publish.py): build and test in a work location,
+    # publish it all at once only when every node passed.
+    publisher = engagement_publish.publisher_for(project_dir, args.target)
+    with publisher.lock():
+        publisher.prepare()
+        started = time.perf_counter()
+        try:
+            with engagement_publish.environment(publisher.build_env()):
+                result = invoke_dbt(build_args, project_dir)
+                elapsed = time.perf_counter() - started
+                if not result.success:
+                    guards = failed_guards(result, args.target, project_dir)
+                    engagement_publish.release_duckdb()
+                    if guards:
+                        raise engagement_publish.PublishError(f"{'; '.join(guards)}; {publisher.describe_failure()}")
+                    for line in failing_test_rows(result, args.target, dbt_vars, project_dir=project_dir):
+                        print(f"  {line}", file=sys.stderr)
+                    raise engagement_publish.PublishError(f"dbt build failed after {elapsed:.1f} s (see the errors "
+                                                          f"above); {publisher.describe_failure()}")
+                rows = band_summary(args.target, dbt_vars, project_dir)
+            publisher.publish()
+        finally:
+            publisher.cleanup()
+    print(f"\ndbt build succeeded in {elapsed:.1f} s; published to {publisher.location}.")
+    print_summary(rows)
     return 0
+
+
+def failed_guards(result, target: str | None, project_dir: Path) -> list[str]:
+    """'volume guard <name> failed: <its problem row>' for each volume guard the build failed."""
+    found = []
+    # by name: the guards run in parallel, and one line should read the same on every run
+    for item in sorted(result.result or [], key=lambda item: item.node.name):
+        node = item.node
+        if str(item.status) != "fail" or "volume_guard" not in (node.tags or []):
+            continue
+        problem = "see its rows"
+        args = ["--log-level", "none", "show", "--inline", node.compiled_code, "--limit", "1"]
+        if target:
+            args += ["--target", target]
+        try:
+            shown = invoke_dbt(args, project_dir)
+            if shown.success:
+                table = shown.result.results[0].agate_table
+                if table.rows:
+                    problem = str(table.rows[0]["problem"])
+        except RuntimeError:
+            pass
+        found.append(f"volume guard {node.name} failed: {problem}")
+    return found
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -307,13 +347,17 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     run = commands.add_parser("run", help="build the scores (dbt build) and print entities per band",
-                              description="Build every score model and test (dbt build), then print each "
-                                          "model's band summary of its latest period.")
+                              description="Build every score model and test (dbt build) in a work location "
+                                          "(DuckDB: a work file beside the published one; elsewhere: the schema "
+                                          "plus __building), publish it all at once only when every node passed, "
+                                          "then print each model's band summary of its latest period and "
+                                          "trailing window.")
     run.add_argument("--events", help="raw events file or glob, CSV or Parquet (DuckDB only; default: the sample, "
                                       "generated when missing)")
     run.add_argument("--as-of", help="score as of this UTC date, YYYY-MM-DD (default: the latest clean event date)")
     run.add_argument("--target", help="dbt target from profiles.yml (default: ENGAGEMENT_TARGET or duckdb)")
     run.add_argument("--score-model", help="score only this model, declared in score_models/ (default: every one)")
+    run.add_argument("--project-dir", default=str(PROJECT_DIR), help=argparse.SUPPRESS)
     run.set_defaults(handler=command_run)
 
     generate = commands.add_parser("generate", help="write macros/generated/ from score_models/*.yml",
@@ -351,7 +395,7 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as error:
         print(f"engagement {args.command}: {error}", file=sys.stderr)
         return 2
-    except RuntimeError as error:
+    except RuntimeError as error:  # engagement_publish.PublishError included
         print(f"engagement {args.command}: {error}", file=sys.stderr)
         return 1
 

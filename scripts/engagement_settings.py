@@ -67,9 +67,10 @@ class DatabaseLocked(Exception):
     """The DuckDB file is held by another process: a run-time failure (exit 1), not bad usage."""
 
 
-def check_duckdb_file(path: str, project_dir: Path) -> str | None:
+def check_duckdb_file(path: str, project_dir: Path, open_file: bool = True) -> str | None:
     """None when dbt can open the DuckDB file for writing; else one line saying why not (a bad
-    setting). Raises DatabaseLocked when another process holds the file."""
+    setting). With open_file, also opens it: raises DatabaseLocked when another process holds it
+    (the publishing run leaves that out: a reader of the published file does not block it)."""
     if path == ":memory:":
         return None
     import duckdb
@@ -87,6 +88,8 @@ def check_duckdb_file(path: str, project_dir: Path) -> str | None:
         return f"ENGAGEMENT_DUCKDB_PATH={path!r} is not a file"
     if not os.access(directory, os.W_OK) or (file.exists() and not os.access(file, os.W_OK)):
         return f"ENGAGEMENT_DUCKDB_PATH={path!r} cannot be written (no write permission)"
+    if not open_file:
+        return None
     try:
         connection = duckdb.connect(str(file))
     except duckdb.IOException as error:

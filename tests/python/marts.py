@@ -33,9 +33,10 @@ def read_events(path: Path) -> list[tuple]:
         return [tuple(row) for row in reader]
 
 
-def build(project: DbtProject, events: Path, as_of_date: str | None = None, *extra: str) -> None:
+def build(project: DbtProject, events: Path, as_of_date: str | None = None, *extra: str,
+          more_vars: dict | None = None) -> None:
     """Builds the models on the events file; fails the test if dbt or any data test fails."""
-    dbt_vars = {"events_path": str(events)}
+    dbt_vars = {"events_path": str(events), **(more_vars or {})}
     if as_of_date is not None:
         dbt_vars["as_of_date"] = as_of_date
     result, failures = project.build(dbt_vars, *extra)

@@ -1,0 +1,147 @@
+"""Volume guards: an input with no rows, too few clean events, too many rejected rows, or an as_of_date
+before every event fails the build (error-severity singular tests tagged volume_guard), so
+`engagement.py run` publishes nothing and says which guard, with the figure and the threshold, in one
+line and exit code 1. Before the guards each of these wiped every published score and exited 0.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import sys
+
+import duckdb
+import pytest
+
+from conftest import FIXTURES_DIR, PROJECT_DIR, DbtProject
+from marts import RAW_COLUMNS
+
+sys.path.insert(0, str(PROJECT_DIR / "scripts"))
+import engagement  # noqa: E402
+
+EVENTS = FIXTURES_DIR / "integration" / "raw_events.csv"
+
+
+def digest(path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory, dbt_env):
+    """A published file from a good run of the CLI (in this process)."""
+    database = tmp_path_factory.mktemp("guards") / "engagement.duckdb"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("ENGAGEMENT_DUCKDB_PATH", str(database))
+        patch.chdir(PROJECT_DIR)
+        assert engagement.main(["run", "--events", str(EVENTS), "--as-of", "2025-03-20"]) == 0
+    return database
+
+
+def run_cli(published, monkeypatch, capfd, *args: str) -> tuple[int, str, str]:
+    monkeypatch.setenv("ENGAGEMENT_DUCKDB_PATH", str(published))
+    monkeypatch.chdir(PROJECT_DIR)
+    capfd.readouterr()
+    code = engagement.main(["run", *args])
+    out, err = capfd.readouterr()
+    return code, out, err
+
+
+def assert_refused(published, monkeypatch, capfd, args: list[str], line: str) -> str:
+    before = digest(published)
+    code, out, err = run_cli(published, monkeypatch, capfd, *args)
+    assert code == 1, out[-3000:] + err[-3000:]
+    assert err.strip().splitlines() == [
+        f"engagement run: {line}; nothing was published: {published} is as it was "
+        f"(the failed build is in {published}.building)"
+    ], err
+    assert "Traceback" not in out + err
+    assert digest(published) == before
+    return out
+
+
+def test_a_header_only_file_publishes_nothing(published, monkeypatch, capfd, tmp_path):
+    empty = tmp_path / "empty.csv"
+    empty.write_text(",".join(RAW_COLUMNS) + "\n")
+    assert_refused(published, monkeypatch, capfd, ["--events", str(empty)],
+                   "volume guard assert_raw_events_not_empty failed: raw events: the input has 0 rows, "
+                   "at least 1 is needed")
+
+
+def test_an_as_of_date_before_every_event_publishes_nothing(published, monkeypatch, capfd):
+    out = assert_refused(published, monkeypatch, capfd, ["--events", str(EVENTS), "--as-of", "2020-01-01"],
+                         "volume guard assert_as_of_date_not_before_events failed: as_of_date: 2020-01-01 precedes "
+                         "the first clean event, on 2025-01-06")
+    assert "no clean events were found" not in out
+
+
+def test_a_parquet_file_whose_timestamps_are_all_rejected_publishes_nothing(published, monkeypatch, capfd, tmp_path):
+    """Parquet with TIMESTAMPTZ columns: read as text they end in +00, which the timestamp rule rejects."""
+    typed = tmp_path / "typed.parquet"
+    with duckdb.connect() as connection:
+        connection.execute("set timezone = 'UTC'")
+        connection.execute(f"create table raw as select * from read_csv('{EVENTS}', header = true, all_varchar = true)")
+        connection.execute(f"""
+            copy (
+                select * replace (
+                    try_cast(occurred_at as timestamptz) as occurred_at,
+                    try_cast(loaded_at as timestamptz) as loaded_at
+                )
+                from raw
+            ) to '{typed}' (format parquet)
+        """)
+    assert_refused(published, monkeypatch, capfd, ["--events", str(typed)],
+                   "volume guard assert_clean_events_above_minimum failed: clean events: 0, below the minimum of 1 "
+                   "(var engagement__min_clean_events); "
+                   "volume guard assert_rejected_share_below_maximum failed: rejected share: 108 of 108 raw rows "
+                   "(100.0%) rejected, above the maximum of 0.5 (var engagement__max_rejected_share)")
+
+
+@pytest.fixture
+def project(tmp_path, dbt_env) -> DbtProject:
+    return DbtProject(PROJECT_DIR, tmp_path)
+
+
+def guard_failures(project: DbtProject, dbt_vars: dict) -> dict:
+    """{guard name: its problem row} of the guards a build failed."""
+    result, _ = project.build({"events_path": str(EVENTS), "as_of_date": "2025-03-20", **dbt_vars})
+    failed = {item.node.name: item.node.compiled_code for item in result.result if str(item.status) == "fail"}
+    assert not result.success or not failed
+    return {name: project.query(sql)[0][-1] for name, sql in failed.items()}
+
+
+def test_the_thresholds_are_vars(project):
+    # the fixture: 93 clean events, 15 of 108 raw rows rejected (13.9%); the defaults pass
+    assert guard_failures(project, {}) == {}
+    assert guard_failures(project, {"engagement__min_clean_events": 94, "engagement__max_rejected_share": 0.1}) == {
+        "assert_clean_events_above_minimum":
+            "clean events: 93, below the minimum of 94 (var engagement__min_clean_events)",
+        "assert_rejected_share_below_maximum":
+            "rejected share: 15 of 108 raw rows (13.9%) rejected, above the maximum of 0.1 "
+            "(var engagement__max_rejected_share)",
+    }
+    assert guard_failures(project, {"engagement__min_clean_events": 93, "engagement__max_rejected_share": 0.14}) == {}
+
+
+def test_a_bad_threshold_var_is_refused_with_its_name(project):
+    with pytest.raises(Exception, match="var 'engagement__max_rejected_share' must be a share from 0 to 1 such as "
+                                        "0.5, got '0.5 or 1=1'"):
+        project.build({"events_path": str(EVENTS), "engagement__max_rejected_share": "0.5 or 1=1"})
+    with pytest.raises(Exception, match="var 'engagement__min_clean_events' must be a whole number >= 0, got '-1'"):
+        project.build({"events_path": str(EVENTS), "engagement__min_clean_events": -1})
+
+
+def freshness(project: DbtProject, events) -> list[tuple]:
+    result = project.dbt("source", "freshness", dbt_vars={"events_path": str(events)})
+    return [(str(item.status), str(item.max_loaded_at)[:19]) for item in result.result.results
+            if hasattr(item, "max_loaded_at")]  # (the on-run-start hook has a result too)
+
+
+def test_source_freshness_warns_on_a_stale_feed_and_passes_a_fresh_one(project, tmp_path):
+    # the fixture's newest loaded_at is 2025-03-22 09:05 UTC (written with an offset), long past
+    assert freshness(project, EVENTS) == [("warn", "2025-03-22 09:05:00")]
+    fresh = tmp_path / "fresh.csv"
+    now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+    fresh.write_text(",".join(RAW_COLUMNS) + "\n"
+                     f"e1,{now.isoformat()},u1,a1,login,{{}},{now.isoformat()}\n"
+                     f"e2,{now.isoformat()},u1,a1,login,{{}},not a time\n")
+    assert freshness(project, fresh) == [("pass", now.strftime("%Y-%m-%d %H:%M:%S"))]
