@@ -42,6 +42,10 @@
         "select count(*) from pg_namespace where nspname = " ~ engagement_string_literal(published_schema)
     ).columns[0].values()[0] > 0 -%}
     {% call statement('engagement_publish_schema') -%}
+        {#- a reader's query holds its tables (in its own order) while the swap takes them one by one:
+            waiting long for a lock could deadlock with it, so the swap gives up after half a second
+            (the whole transaction rolls back) and engagement.py run tries it again -#}
+        set local lock_timeout = '500ms';
         drop schema if exists {{ adapter.quote(old_schema) }} cascade;
         {% if published_exists -%}
         alter schema {{ adapter.quote(published_schema) }} rename to {{ adapter.quote(old_schema) }};

@@ -25,10 +25,12 @@ import json
 import os
 import re
 import shutil
+import time
 from pathlib import Path
 
 import yaml
 
+PUBLISH_ATTEMPTS = 20  # schema swaps tried while readers hold the old tables
 WORK_SUFFIX = "__building"
 # An identifier the schema swap can name without quoting surprises (and PostgreSQL's 63-byte limit).
 SCHEMA_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -233,7 +235,17 @@ class SchemaPublisher:
 
     def publish(self) -> None:
         pause_point("built")
-        self.operation("engagement_publish_schema")
+        # the swap waits at most 0.5 s for readers' locks, then rolls back whole: try again, so that a
+        # busy reader delays the publish a little instead of deadlocking with it
+        for attempt in range(1, PUBLISH_ATTEMPTS + 1):
+            try:
+                self.operation("engagement_publish_schema")
+                break
+            except PublishError as error:
+                text = str(error).lower()
+                if attempt == PUBLISH_ATTEMPTS or not ("lock timeout" in text or "deadlock detected" in text):
+                    raise
+                time.sleep(0.2 * attempt)
         pause_point("replaced")
 
     def cleanup(self) -> None:

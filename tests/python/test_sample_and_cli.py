@@ -255,7 +255,7 @@ def test_main_job_on_the_sample(default_sample, tmp_path):
     # every user has every month from their first event's month through June, active or not
     gaps = project.query(
         """
-        select entity_id from fct_engagement_scores
+        select entity_id from fct_engagement_scores where score_model = 'saas_customer'
         group by entity_id
         having count(*) <> date_diff('month', min(period_start), date '2025-06-01') + 1
             or max(period_start) <> date '2025-06-01'
@@ -263,7 +263,7 @@ def test_main_job_on_the_sample(default_sample, tmp_path):
     )
     assert gaps == []
     quiet = project.query("select count(*) from fct_engagement_score_components "
-                          "where signal = 'inactivity' and points < 0")[0][0]
+                          "where score_model = 'saas_customer' and signal = 'inactivity' and points < 0")[0][0]
     assert quiet > 0
 
 

@@ -42,15 +42,15 @@ def test_editing_weights_and_bands_changes_scores(tmp_path, dbt_env):
 
     def weekly_logins_worth_40(rows):
         for row in rows:
-            if row["signal"] == "login_frequency" and row["label"] == "weekly":
+            if row["score_model"] == "saas_customer" and row["signal"] == "login_frequency" and row["label"] == "weekly":
                 row["points"] = "40"
         return rows
 
     def high_from_85(rows):
         for row in rows:
-            if row["band"] == "high":
+            if row["score_model"] == "saas_customer" and row["band"] == "high":
                 row["min_score"] = "85"
-            if row["band"] == "medium":
+            if row["score_model"] == "saas_customer" and row["band"] == "medium":
                 row["max_score"] = "85"
         return rows
 
