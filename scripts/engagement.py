@@ -43,7 +43,7 @@ rows_by_kind as (
     from scores
     inner join latest on scores.score_model = latest.score_model and scores.period_start = latest.period_start
     union all
-    select score_model, 'trailing', cast(window_days as varchar), as_of_date, band
+    select score_model, 'trailing', cast(window_days as {{ dbt.type_string() }}), as_of_date, band
     from trailing_scores
 )
 select

@@ -173,7 +173,7 @@ def test_a_kill_9_leaves_the_published_schema_as_it_was_and_the_next_run_starts_
     assert schemas(server) == {"engagement"}  # no work schema, no replaced schema left
     # the helper function and the staging views that call it moved with the schema
     assert server.query("select engagement.engagement_try_jsonb('{\"a\": 1}')::text") == [('{"a": 1}',)]
-    assert server.query("select count(*) from engagement.stg_product__events")[0][0] == 108
+    assert server.query("select count(*) from engagement.stg_product__events")[0][0] == 149
 
 
 def test_a_view_of_another_schema_on_the_marts_stops_the_publish(server, states, monkeypatch, capfd):
