@@ -2,7 +2,6 @@
     How an account's users spread over the bands of the user-level model its account model rolls
     up: one row per account-level score_model, account_id, period_start and band that has users.
 -#}
-{%- set pairs = engagement_account_roll_ups() %}
 
 with
 
@@ -15,18 +14,7 @@ scores as (
 
 roll_ups as (
 
-    {% for account_model, user_model in pairs -%}
-    select
-        {{ engagement_string_literal(account_model) }} as score_model,
-        {{ engagement_string_literal(user_model) }} as user_score_model
-    {% if not loop.last %}union all
-    {% endif -%}
-    {%- else -%}
-    select
-        cast(null as {{ dbt.type_string() }}) as score_model,
-        cast(null as {{ dbt.type_string() }}) as user_score_model
-    where 1 = 0
-    {%- endfor %}
+    {{ engagement_account_roll_ups_relation() }}
 
 ),
 

@@ -4,7 +4,6 @@
     rolls_up (users scored, their average and lowest normalized score, and how many are in the
     model's lowest band). One row per score_model, account_id and period_start.
 -#}
-{%- set pairs = engagement_account_roll_ups() %}
 
 with
 
@@ -17,18 +16,7 @@ scores as (
 
 roll_ups as (
 
-    {% for account_model, user_model in pairs -%}
-    select
-        {{ engagement_string_literal(account_model) }} as score_model,
-        {{ engagement_string_literal(user_model) }} as user_score_model
-    {% if not loop.last %}union all
-    {% endif -%}
-    {%- else -%}
-    select
-        cast(null as {{ dbt.type_string() }}) as score_model,
-        cast(null as {{ dbt.type_string() }}) as user_score_model
-    where 1 = 0
-    {%- endfor %}
+    {{ engagement_account_roll_ups_relation() }}
 
 ),
 
