@@ -15,6 +15,7 @@
 {%- endif -%}
 {%- set unit, size = ('day', 7) if period == 'week' else ('month', 3 if period == 'quarter' else 1) -%}
 {%- set as_of_literal = engagement_date_var('as_of_date') -%}
+{%- set period_end = "cast(" ~ engagement_dateadd('day', -1, engagement_dateadd(unit, size, 'calendar_periods.period_start')) ~ " as date)" -%}
 as_of as (
 
     select
@@ -112,13 +113,13 @@ periods as (
         calendar_periods.group_id,
         'calendar' as period_kind,
         calendar_periods.period_start,
-        cast({{ engagement_dateadd('day', -1, engagement_dateadd(unit, size, 'calendar_periods.period_start')) }} as date)
+        {{ period_end }}
             as period_end,
         case
             when
-                cast({{ engagement_dateadd('day', -1, engagement_dateadd(unit, size, 'calendar_periods.period_start')) }} as date)
+                {{ period_end }}
                 < calendar_periods.as_of_date
-                then cast({{ engagement_dateadd('day', -1, engagement_dateadd(unit, size, 'calendar_periods.period_start')) }} as date)
+                then {{ period_end }}
             else calendar_periods.as_of_date
         end as effective_end,
         calendar_periods.as_of_date,
