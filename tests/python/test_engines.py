@@ -36,6 +36,8 @@ MARTS = {
     "fct_group_engagement": ["score_model", "group_id", "period_start"],
     "fct_events": ["event_id"],
     "rejected_events": None,
+    "fct_engagement_alerts": ["score_model", "entity_id", "period_start", "alert_type"],
+    "fct_engagement_current": ["score_model", "entity_id"],
 }
 
 
