@@ -78,10 +78,13 @@ final as (
         previous_band,
         score_change,
         normalized_change,
-        case
-            when previous_score > 0
-                then cast(round(100 * (previous_score - score) / previous_score, 2) as decimal(9, 2))
-        end as score_drop_percent,
+        -- cast outside the case: a case with a null branch drops the scale on PostgreSQL
+        cast(
+            case
+                when previous_score > 0 then round(100 * (previous_score - score) / previous_score, 2)
+            end
+            as decimal(9, 2)
+        ) as score_drop_percent,
         periods_in_lowest_band,
         days_since_last_event,
         last_event_on,

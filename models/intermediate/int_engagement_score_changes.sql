@@ -93,8 +93,9 @@ final as (
         runs.band,
         runs.band_order,
         runs.is_lowest_band,
-        runs.previous_score,
-        runs.previous_normalized_score,
+        -- cast again: a window function drops the scale on PostgreSQL
+        cast(runs.previous_score as decimal(18, 4)) as previous_score,
+        cast(runs.previous_normalized_score as decimal(5, 2)) as previous_normalized_score,
         runs.previous_band,
         cast(runs.score - runs.previous_score as decimal(18, 4)) as score_change,
         cast(runs.normalized_score - runs.previous_normalized_score as decimal(6, 2)) as normalized_change,

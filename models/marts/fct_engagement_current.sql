@@ -102,19 +102,20 @@ final as (
         trailing_windows.is_first_period as is_new,
         last_full_periods.last_period_start,
         last_full_periods.last_period_end,
-        last_full_periods.last_period_score,
-        last_full_periods.last_period_normalized_score,
+        cast(last_full_periods.last_period_score as decimal(18, 4)) as last_period_score,
+        cast(last_full_periods.last_period_normalized_score as decimal(5, 2)) as last_period_normalized_score,
         last_full_periods.last_period_band,
-        last_full_periods.score_change,
-        last_full_periods.normalized_change,
+        cast(last_full_periods.score_change as decimal(18, 4)) as score_change,
+        cast(last_full_periods.normalized_change as decimal(6, 2)) as normalized_change,
         last_full_periods.band_change,
-        case
-            when last_full_periods.full_periods_in_trend = 3
-                then cast(
-                    last_full_periods.last_period_normalized_score - last_full_periods.trend_start_normalized_score
-                    as decimal(6, 2)
-                )
-        end as trend_normalized_change,
+        -- cast outside the case and the aggregates: both drop the scale on PostgreSQL
+        cast(
+            case
+                when last_full_periods.full_periods_in_trend = 3
+                    then last_full_periods.last_period_normalized_score - last_full_periods.trend_start_normalized_score
+            end
+            as decimal(6, 2)
+        ) as trend_normalized_change,
         case
             when coalesce(last_full_periods.full_periods_in_trend, 0) < 3 then null
             when
