@@ -35,13 +35,12 @@ outcomes as (
 
 observed as (
 
-    select
-        {%- if observed_through %}
-        {{ observed_through }} as observed_through
-        {%- else %}
-        max(first_occurred_on) as observed_through
-        {%- endif %}
+    {%- if observed_through %}
+    select {{ observed_through }} as observed_through
+    {%- else %}
+    select max(first_occurred_on) as observed_through
     from outcomes
+    {%- endif %}
 
 ),
 
