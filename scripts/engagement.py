@@ -18,6 +18,7 @@ from pathlib import Path
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_EVENTS = "data/sample_events.csv"
+DEFAULT_OUTCOMES = "data/sample_outcomes.csv"  # written beside the sample events (issue 12)
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import engagement_config  # noqa: E402
@@ -254,13 +255,17 @@ def command_run(args: argparse.Namespace) -> int:
     project_dir = Path(args.project_dir)
     dbt_vars: dict[str, str] = {}
     events = args.events
+    outcomes = getattr(args, "outcomes", None)
     if events is None and args.target in (None, "duckdb"):
         events = DEFAULT_EVENTS
-        if not (project_dir / events).exists():
+        # the sample's outcomes go with the sample's events (an older sample may lack them)
+        outcomes = DEFAULT_OUTCOMES if outcomes is None else outcomes
+        if not (project_dir / events).exists() or not (project_dir / DEFAULT_OUTCOMES).exists():
             print(f"No events given: generating the sample data set at {events}")
             command_sample(argparse.Namespace(out=str(project_dir / events), users=1000, months=6, seed=42))
     if events is not None:
         dbt_vars["events_path"] = events
+    dbt_vars.update(outcome_vars(outcomes, args.target, project_dir))
     if args.as_of:
         dbt_vars["as_of_date"] = parse_date(args.as_of, "--as-of")
     settings_problems = engagement_settings.check_settings(args.target, dbt_vars)
@@ -318,6 +323,20 @@ def command_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def outcome_vars(outcomes: str | None, target: str | None, project_dir: Path) -> dict:
+    """The dbt vars for --outcomes (issue 12): a file or glob on DuckDB. Checked here so that a
+    missing file is one line, not a DuckDB stack trace."""
+    if outcomes is None:
+        return {}
+    if (target or os.environ.get("ENGAGEMENT_TARGET") or "duckdb") != "duckdb":
+        raise UsageError(f"--outcomes {outcomes!r}: a file is read on DuckDB only; elsewhere set the vars "
+                         "outcomes_schema and outcomes_table")
+    path = Path(outcomes) if Path(outcomes).is_absolute() else project_dir / outcomes
+    if not any(ch in outcomes for ch in "*?[") and not path.is_file():
+        raise UsageError(f"--outcomes {outcomes!r}: no such file")
+    return {"outcomes_path": outcomes}
+
+
 def failed_guards(result, target: str | None, project_dir: Path) -> list[str]:
     """'volume guard <name> failed: <its problem row>' for each volume guard the build failed."""
     found = []
@@ -342,6 +361,36 @@ def failed_guards(result, target: str | None, project_dir: Path) -> list[str]:
     return found
 
 
+def command_suggest_weights(args: argparse.Namespace) -> int:
+    """Issue 12: a proposed weights CSV for one model and outcome, and its report (Markdown)."""
+    import re
+
+    import engagement_suggest
+
+    project_dir = Path(args.project_dir)
+    declared = sorted(model.name for model in engagement_config.load_config(project_dir).models)
+    if args.model not in declared:
+        raise UsageError(f"--model {args.model!r} is not declared; declared: {', '.join(declared)}")
+    if not re.fullmatch(r"[a-z][a-z0-9_]{0,62}", args.outcome):
+        raise UsageError(f"--outcome {args.outcome!r} must be an outcome name as the marts hold it "
+                         "(lowercase letters, digits, underscores), e.g. churned")
+    db_path = os.environ.get("ENGAGEMENT_DUCKDB_PATH", engagement_settings.DEFAULT_DUCKDB_PATH)
+    db_path = db_path if Path(db_path).is_absolute() else str(project_dir / db_path)
+    if not Path(db_path).is_file():
+        raise UsageError(f"ENGAGEMENT_DUCKDB_PATH={db_path!r}: no such file; build first (make run)")
+    out = Path(args.out or f"data/proposed_weights__{args.model}__{args.outcome}.csv")
+    out = out if out.is_absolute() else project_dir / out
+    weights = project_dir / "seeds" / "engagement_weights.csv"
+    try:
+        report_text = engagement_suggest.suggest(db_path, weights, args.model, args.outcome, out, args.direction)
+    except engagement_suggest.SuggestError as error:
+        raise UsageError(str(error)) from None
+    if args.report:
+        Path(args.report).write_text(report_text, encoding="utf-8")
+    print(report_text, end="")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="engagement", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -354,6 +403,8 @@ def build_parser() -> argparse.ArgumentParser:
                                           "trailing window.")
     run.add_argument("--events", help="raw events file or glob, CSV or Parquet (DuckDB only; default: the sample, "
                                       "generated when missing)")
+    run.add_argument("--outcomes", help="outcomes file or glob, CSV or Parquet, for the review marts (DuckDB only; "
+                                        "default: the sample's outcomes with the sample's events, else none)")
     run.add_argument("--as-of", help="score as of this UTC date, YYYY-MM-DD (default: the latest clean event date)")
     run.add_argument("--target", help="dbt target from profiles.yml (default: ENGAGEMENT_TARGET or duckdb)")
     run.add_argument("--score-model", help="score only this model, declared in score_models/ (default: every one)")
@@ -377,6 +428,22 @@ def build_parser() -> argparse.ArgumentParser:
                           help="refuse warnings too (a declared event type that is in no alias seed row)")
     validate.add_argument("--project-dir", default=str(PROJECT_DIR), help=argparse.SUPPRESS)
     validate.set_defaults(handler=command_validate)
+
+    suggest = commands.add_parser("suggest-weights", help="propose a weights CSV from the outcomes (issue 12)",
+                                  description="Fit a model's signals against an outcome (scikit-learn logistic "
+                                              "regression on the earlier periods), write a proposed weights CSV in "
+                                              "the seed's format (the seed is never written) and report the current "
+                                              "and proposed AUC on the latest period held out. Reads the built "
+                                              "DuckDB file (ENGAGEMENT_DUCKDB_PATH). Needs `make review-install`.")
+    suggest.add_argument("--model", required=True, help="the score model, e.g. saas_customer")
+    suggest.add_argument("--outcome", required=True, help="the outcome, e.g. churned")
+    suggest.add_argument("--out", help="proposed weights CSV (default: data/proposed_weights__MODEL__OUTCOME.csv)")
+    suggest.add_argument("--report", help="also write the report (Markdown) to this file")
+    suggest.add_argument("--direction", choices=["avoid", "win"],
+                         help="avoid: higher scores should mean less of the outcome (default for churned, lost, "
+                              "cancelled ...); win: more (default otherwise)")
+    suggest.add_argument("--project-dir", default=str(PROJECT_DIR), help=argparse.SUPPRESS)
+    suggest.set_defaults(handler=command_suggest_weights)
 
     sample = commands.add_parser("sample", help="write the deterministic sample raw events",
                                  description="Write the deterministic sample of raw events (CSV).")
