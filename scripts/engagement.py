@@ -391,6 +391,96 @@ def command_suggest_weights(args: argparse.Namespace) -> int:
     return 0
 
 
+def command_diff(args: argparse.Namespace) -> int:
+    """Issue 12: scores with other seeds beside the current ones, in a temporary folder (DuckDB)."""
+    import shutil
+
+    import engagement_diff
+
+    project_dir = Path(args.project_dir)
+    if not (args.weights or args.bands or args.base_ref):
+        raise UsageError("nothing to compare: give --weights, --bands or --base-ref")
+    given = {}
+    for option, value in (("--weights", args.weights), ("--bands", args.bands)):
+        if value is not None:
+            path = Path(value) if Path(value).is_absolute() else Path.cwd() / value
+            if not path.is_file():
+                raise UsageError(f"{option} {value!r}: no such file")
+            given[option] = path
+    if args.fail_if_moved is not None and not 0 <= args.fail_if_moved <= 100:
+        raise UsageError(f"--fail-if-moved {args.fail_if_moved:g} must be a percentage from 0 to 100")
+    dbt_vars: dict[str, str] = {}
+    events = args.events
+    if events is None:
+        events = str(project_dir / DEFAULT_EVENTS)
+        if not Path(events).exists():
+            print(f"No events given: generating the sample data set at {DEFAULT_EVENTS}")
+            command_sample(argparse.Namespace(out=events, users=1000, months=6, seed=42))
+    dbt_vars["events_path"] = events if Path(events).is_absolute() else str(Path.cwd() / events)
+    if args.as_of:
+        dbt_vars["as_of_date"] = parse_date(args.as_of, "--as-of")
+    if args.score_model is not None:
+        declared = sorted(model.name for model in engagement_config.load_config(project_dir).models)
+        if args.score_model not in declared:
+            raise UsageError(f"--score-model {args.score_model!r} is not declared; declared: {', '.join(declared)}")
+        dbt_vars["score_model"] = args.score_model
+
+    work = engagement_diff.new_work_dir()
+    try:
+        try:
+            sides = engagement_diff.prepare_sides(project_dir, work, given.get("--weights"), given.get("--bands"),
+                                                  args.base_ref)
+        except engagement_diff.DiffError as error:
+            raise UsageError(str(error)) from None
+        names = {"before": {seed: f"{args.base_ref}:{seed}" if args.base_ref else seed
+                            for seed in engagement_diff.SEEDS.values()},
+                 "after": {engagement_diff.SEEDS["weights"]: args.weights or engagement_diff.SEEDS["weights"],
+                           engagement_diff.SEEDS["bands"]: args.bands or engagement_diff.SEEDS["bands"]}}
+        for side, side_dir in sides.items():
+            config = engagement_config.check_configuration(side_dir)
+            if config.problems:
+                for problem in config.problems:
+                    problem.file = names[side].get(problem.file, problem.file)
+                report(config.problems, f"the {side} seeds are refused")
+                raise UsageError(f"fix the {side} seeds above; nothing was built")
+        databases = {}
+        for side, side_dir in sides.items():
+            databases[side] = work / side / "engagement.duckdb"
+            build_args = ["build", "--exclude-resource-type", "unit_test", "--target", "duckdb",
+                          "--select", "+fct_engagement_scores +fct_engagement_score_components", "--indirect-selection", "cautious",
+                          "--vars", json.dumps(dbt_vars), "--target-path", str(work / side / "target"),
+                          "--log-path", str(work / side / "logs"), "--log-level", "none"]
+            env = {"ENGAGEMENT_DUCKDB_PATH": str(databases[side]), "ENGAGEMENT_TARGET": "duckdb"}
+            with engagement_publish.environment(env):
+                result = invoke_dbt(build_args, side_dir)
+                engagement_publish.release_duckdb()
+                if not result.success:
+                    for line in failing_test_rows(result, "duckdb", dbt_vars, project_dir=side_dir):
+                        print(f"  {line}", file=sys.stderr)
+                    engagement_publish.release_duckdb()
+                    raise RuntimeError(f"dbt build with the {side} seeds failed (see above); the published "
+                                       "marts were not touched")
+        result = engagement_diff.compare(engagement_diff.latest_period_rows(databases["before"]),
+                                         engagement_diff.latest_period_rows(databases["after"]), top=args.top)
+        after_label = " and ".join(value for value in (args.weights, args.bands) if value) or "the working tree's seeds"
+        before_label = f"{args.base_ref}'s seeds" if args.base_ref else "the current seeds"
+        title = f"Scores with {after_label} against {before_label}"
+        print(engagement_diff.markdown(result, engagement_diff.band_orders(sides["after"] / "seeds/engagement_bands.csv"),
+                                       title))
+        if args.output:
+            for path in engagement_diff.write_csvs(result, Path(args.output)):
+                print(f"wrote {path}", file=sys.stderr)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    total = sum(model["entities"] for model in result["models"].values())
+    moved = sum(model["moved"] for model in result["models"].values())
+    if args.fail_if_moved is not None and total and 100 * moved / total > args.fail_if_moved:
+        print(f"engagement diff: {moved} of {total} entities ({100 * moved / total:.1f}%) change band, more than "
+              f"--fail-if-moved {args.fail_if_moved:g}%", file=sys.stderr)
+        return 1
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="engagement", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -444,6 +534,27 @@ def build_parser() -> argparse.ArgumentParser:
                               "cancelled ...); win: more (default otherwise)")
     suggest.add_argument("--project-dir", default=str(PROJECT_DIR), help=argparse.SUPPRESS)
     suggest.set_defaults(handler=command_suggest_weights)
+
+    diff = commands.add_parser("diff", help="what a weights or bands change would do (band migration, movers)",
+                               description="Build the scores with the current seeds (or --base-ref's) and with "
+                                           "--weights / --bands, each in a temporary DuckDB file (the published "
+                                           "file is never touched), and print, per model's latest period, the band "
+                                           "migration matrix, how many moved, the biggest movers and each signal's "
+                                           "share of the points, as Markdown.")
+    diff.add_argument("--weights", help="proposed weights CSV (the seed's format); default: the current seed")
+    diff.add_argument("--bands", help="proposed bands CSV (the seed's format); default: the current seed")
+    diff.add_argument("--base-ref", help="compare against this git ref's seeds (git show REF:seeds/...) instead of "
+                                         "the working tree's")
+    diff.add_argument("--events", help="raw events file or glob (default: the sample)")
+    diff.add_argument("--as-of", help="score as of this UTC date, YYYY-MM-DD")
+    diff.add_argument("--score-model", help="compare only this model")
+    diff.add_argument("--output", help="also write CSV files here: band_migration.csv, models.csv, "
+                                       "biggest_movers.csv, signal_shares.csv")
+    diff.add_argument("--top", type=int, default=10, help="biggest movers to list (default: %(default)s)")
+    diff.add_argument("--fail-if-moved", type=float, metavar="PCT",
+                      help="exit 1 when more than PCT%% of the entities change band (for CI)")
+    diff.add_argument("--project-dir", default=str(PROJECT_DIR), help=argparse.SUPPRESS)
+    diff.set_defaults(handler=command_diff)
 
     sample = commands.add_parser("sample", help="write the deterministic sample raw events",
                                  description="Write the deterministic sample of raw events (CSV).")
