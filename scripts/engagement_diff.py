@@ -125,7 +125,12 @@ def markdown(result: dict, orders: dict, title: str) -> str:
     moved = sum(model["moved"] for model in result["models"].values())
     share = 100 * moved / total if total else 0.0
     lines += [f"{moved} of {total} entities ({share:.1f}%) change band in their model's latest period.", ""]
+    still = [f"{model} ({summary['entities']})" for model, summary in result["models"].items() if not summary["moved"]]
+    if still:
+        lines += ["No entity changes band in: " + ", ".join(still) + " (their matrices are in band_migration.csv).", ""]
     for model, summary in result["models"].items():
+        if not summary["moved"]:
+            continue
         cells = {(before, after): count for (m, before, after), count in result["migration"].items() if m == model}
         bands = sorted({band for pair in cells for band in pair}, key=lambda band: (orders.get((model, band), 999), band))
         moved_share = 100 * summary["moved"] / summary["entities"] if summary["entities"] else 0.0

@@ -8,9 +8,13 @@ horizon is over (a held-out later time slice). Steps:
 
 1. Observations: int_engagement_outcome_observations of the built DuckDB file (the published one
    by default), one per entity and calendar period, with each signal's measure and points.
-2. Fit: outcome ~ points of each signal (L2, C=1), on every period but the last.
-3. Each signal's value per point: v = -coefficient for an outcome to avoid (churned), +coefficient
-   for one to win (converted). The current weights treat every point alike; the proposal multiplies
+2. Fit: outcome ~ each signal's measure, standardized (L2, C=1), on every period but the last; a
+   null measure (it earns no points) takes the mean measure of the observations earning 0 points.
+   Measures, not points: a tier's points hide the differences inside it (0 to 3 login days all
+   earn 0), which another signal would then stand in for.
+3. Each signal's value per point: its coefficient divided by the signal's points per unit of
+   standardized measure (the least-squares slope of points on measure); v = -that for an outcome
+   to avoid (churned), +that for one to win (converted). The current weights treat every point alike; the proposal multiplies
    each signal's points (tiers, per-unit points and caps, penalties included) by v / (the average
    v, weighted by the signals' best points), so the best score the weights allow (max_score) stays
    the same. A signal whose v is 0 or less (its points did not lower the outcome, holding the others
@@ -287,7 +291,8 @@ def suggest(db_path: str, weights_path: Path, model: str, outcome: str, out: Pat
     lines = [
         f"## Suggested weights: {model}, {outcome}",
         "",
-        f"Fit: logistic regression of `{outcome}` within the horizon on each signal's points, "
+        f"Fit: logistic regression of `{outcome}` within the horizon on the signals' measures (standardized), "
+        "turned into log-odds per point through each signal's points per unit of measure; "
         f"{len(train)} observations ({periods[0]} to {periods[-2]}, {sum(labels)} with the outcome); "
         f"held out: the period {held_out} ({len(test)} observations, {sum(labels_test)} with the outcome).",
         "",
@@ -312,9 +317,14 @@ def suggest(db_path: str, weights_path: Path, model: str, outcome: str, out: Pat
                 change += f" (cap {old['cap']} -> {new['cap']})"
             changes.append(change)
         factor = factors[signal]
-        if factor == 0:
+        unchanged = all(old == new for old, new in zip(by_signal[signal], proposed_by_signal[signal]))
+        if factor == 0 and unchanged:
+            why = "earns no points now, and the fit gives it none"
+        elif factor == 0:
             why = (f"its points did not lower the chance of {outcome} once the other signals are known: no points"
                    if bad else f"its points did not raise the chance of {outcome} once the others are known: no points")
+        elif unchanged:
+            why = f"unchanged once rounded (factor {factor:.2f})"
         elif factor > 1.05:
             why = f"a point of it {word} the odds of {outcome} more than the average point: more weight"
         elif factor < 0.95:
