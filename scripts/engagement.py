@@ -62,6 +62,60 @@ order by rows_by_kind.score_model, band_order, rows_by_kind.kind
 """
 
 
+# Issue 12: one line per model and outcome of the review marts (empty without outcomes).
+REVIEW_SUMMARY_SQL = """
+with signals as (
+    select * from {{ ref('fct_engagement_signal_review') }}
+),
+calibration as (
+    select * from {{ ref('fct_engagement_outcome_calibration') }}
+),
+trends as (
+    select score_model, outcome, count(distinct period_start) as periods,
+        count(distinct case when band_trend = 'rising' then period_start end) as rising,
+        count(distinct case when band_trend = 'falling' then period_start end) as falling
+    from calibration group by score_model, outcome
+)
+select signals.score_model, signals.outcome, signals.signal, signals.strength_rank, signals.measure_auc,
+    signals.score_auc, signals.observations, signals.observations_with_outcome,
+    trends.periods, trends.rising, trends.falling
+from signals
+left join trends on signals.score_model = trends.score_model and signals.outcome = trends.outcome
+where signals.strength_rank <= 3
+order by signals.score_model, signals.outcome, signals.strength_rank, signals.signal
+"""
+
+
+def review_summary(target: str | None, dbt_vars: dict, project_dir: Path = PROJECT_DIR) -> list[tuple]:
+    args = ["--log-level", "none", "show", "--inline", REVIEW_SUMMARY_SQL, "--limit", "200", "--vars",
+            json.dumps(dbt_vars)]
+    if target:
+        args += ["--target", target]
+    try:
+        result = invoke_dbt(args, project_dir)
+    except RuntimeError:
+        return []
+    if not result.success:
+        return []
+    return [tuple(row) for row in result.result.results[0].agate_table.rows]
+
+
+def print_review(rows: list[tuple]) -> None:
+    """Per model and outcome: the score's AUC, the calibration trend, the strongest signals."""
+    if not rows:
+        return
+    print("\nReview against outcomes (fct_engagement_signal_review, fct_engagement_outcome_calibration):")
+    groups: dict[tuple, list[tuple]] = {}
+    for row in rows:
+        groups.setdefault((row[0], row[1]), []).append(row)
+    for (model, outcome), group in groups.items():
+        first = group[0]
+        top = ", ".join(f"{row[2]} (AUC {row[4]})" for row in group)
+        trend = f"rising in {first[9]} of {first[8]} periods, falling in {first[10]}" if first[8] else "no period"
+        print(f"  {model} / {outcome}: {first[7]} of {first[6]} entity-periods; score AUC {first[5]}; "
+              f"by band: {trend}; strongest signals: {top}")
+
+
 class UsageError(Exception):
     """Bad arguments or input: exit code 2."""
 
@@ -315,11 +369,13 @@ def command_run(args: argparse.Namespace) -> int:
                     raise engagement_publish.PublishError(f"dbt build failed after {elapsed:.1f} s (see the errors "
                                                           f"above); {publisher.describe_failure()}")
                 rows = band_summary(args.target, dbt_vars, project_dir)
+                review_rows = review_summary(args.target, dbt_vars, project_dir)
             publisher.publish()
         finally:
             publisher.cleanup()
     print(f"\ndbt build succeeded in {elapsed:.1f} s; published to {publisher.location}.")
     print_summary(rows)
+    print_review(review_rows)
     return 0
 
 
