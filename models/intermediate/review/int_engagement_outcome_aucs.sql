@@ -37,13 +37,13 @@ ranked as (
     select
         value_counts.*,
         coalesce(
-            sum(observations) over (
-                partition by score_model, outcome, signal
-                order by measure_value
+            sum(value_counts.observations) over (
+                partition by value_counts.score_model, value_counts.outcome, value_counts.signal
+                order by value_counts.measure_value
                 rows between unbounded preceding and 1 preceding
             ),
             0
-        ) + (observations + 1) / 2.0 as average_rank
+        ) + (value_counts.observations + 1) / 2.0 as average_rank
     from value_counts
 
 ),
@@ -94,7 +94,8 @@ final as (
                         cast(rank_sums.ranked_with_outcome as {{ engagement_type_double() }})
                         * (rank_sums.ranked_observations - rank_sums.ranked_with_outcome)
                     )
-                    as decimal(18, 8)), 4) as decimal(6, 4))
+                    as decimal(18, 8)
+                ), 4) as decimal(6, 4))
         end as auc
     from null_counts
     left join rank_sums

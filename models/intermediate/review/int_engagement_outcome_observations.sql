@@ -66,7 +66,8 @@ observations as (
         scores.band_order,
         coalesce(
             outcomes.first_occurred_on > scores.period_end
-            and outcomes.first_occurred_on <= cast({{ engagement_dateadd('day', horizon_days, 'scores.period_end') }} as date),
+            and outcomes.first_occurred_on
+            <= cast({{ engagement_dateadd('day', horizon_days, 'scores.period_end') }} as date),
             false
         ) as had_outcome
     from scores
@@ -80,7 +81,8 @@ observations as (
             and model_outcomes.outcome = outcomes.outcome
     where
         (outcomes.first_occurred_on is null or outcomes.first_occurred_on > scores.period_end)
-        and cast({{ engagement_dateadd('day', horizon_days, 'scores.period_end') }} as date) <= observed.observed_through
+        and cast({{ engagement_dateadd('day', horizon_days, 'scores.period_end') }} as date)
+        <= observed.observed_through
 
 ),
 
@@ -117,7 +119,7 @@ score_rows as (
         period_end,
         band,
         band_order,
-        '(score)' as signal,
+        '(score)' as signal,  -- noqa: RF04
         cast(score as {{ engagement_type_double() }}) as measure_value,
         score as points,
         had_outcome

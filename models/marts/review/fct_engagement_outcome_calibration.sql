@@ -35,8 +35,10 @@ with_periods as (
 
     select
         bands.*,
-        sum(entities) over (partition by score_model, outcome, period_start) as period_entities,
-        sum(entities_with_outcome) over (partition by score_model, outcome, period_start) as period_entities_with_outcome,
+        sum(bands.entities) over (partition by bands.score_model, bands.outcome, bands.period_start) as period_entities,
+        sum(bands.entities_with_outcome)
+            over (partition by bands.score_model, bands.outcome, bands.period_start)
+            as period_entities_with_outcome,
         {{ engagement_ratio('entities_with_outcome', 'entities') }} as outcome_rate
     from bands
 
@@ -49,10 +51,14 @@ steps as (
         -- the change in rate from the band above; the cold-start '(new)' rows have no band order
         -- and are not part of the trend
         case
-            when band_order is not null
-                then outcome_rate - lag(outcome_rate) over (
-                    partition by score_model, outcome, period_start, case when band_order is null then 1 else 0 end
-                    order by band_order
+            when with_periods.band_order is not null
+                then with_periods.outcome_rate - lag(with_periods.outcome_rate) over (
+                    partition by
+                        with_periods.score_model,
+                        with_periods.outcome,
+                        with_periods.period_start,
+                        case when with_periods.band_order is null then 1 else 0 end
+                    order by with_periods.band_order
                 )
         end as rate_step
     from with_periods
@@ -86,7 +92,10 @@ final as (
         steps.outcome_rate,
         cast(steps.period_entities as {{ dbt.type_bigint() }}) as period_entities,
         {{ engagement_ratio('steps.period_entities_with_outcome', 'steps.period_entities') }} as period_outcome_rate,
-        {{ engagement_ratio('steps.entities_with_outcome * steps.period_entities', 'steps.entities * steps.period_entities_with_outcome') }} as lift,
+        {{ engagement_ratio(
+            'steps.entities_with_outcome * steps.period_entities',
+            'steps.entities * steps.period_entities_with_outcome'
+        ) }} as lift,
         case
             when trends.steps_up > 0 and trends.steps_down = 0 then 'rising'
             when trends.steps_down > 0 and trends.steps_up = 0 then 'falling'

@@ -50,9 +50,15 @@ rated as (
         {{ engagement_ratio('positive_with_outcome', 'positive_observations') }} as positive_outcome_rate,
         {{ engagement_ratio('zero_with_outcome', 'zero_observations') }} as zero_outcome_rate,
         {{ engagement_ratio('negative_with_outcome', 'negative_observations') }} as negative_outcome_rate,
-        {{ engagement_ratio('positive_with_outcome * observations', 'positive_observations * observations_with_outcome') }} as positive_lift,
-        {{ engagement_ratio('zero_with_outcome * observations', 'zero_observations * observations_with_outcome') }} as zero_lift,
-        {{ engagement_ratio('negative_with_outcome * observations', 'negative_observations * observations_with_outcome') }} as negative_lift
+        {{ engagement_ratio(
+            'positive_with_outcome * observations', 'positive_observations * observations_with_outcome'
+        ) }} as positive_lift,
+        {{ engagement_ratio(
+            'zero_with_outcome * observations', 'zero_observations * observations_with_outcome'
+        ) }} as zero_lift,
+        {{ engagement_ratio(
+            'negative_with_outcome * observations', 'negative_observations * observations_with_outcome'
+        ) }} as negative_lift
     from counted
 
 ),

@@ -1,4 +1,7 @@
-{#- The clean outcomes, one row per distinct valid outcome (a row sent twice is one outcome; the review uses each entity's first occurrence per outcome). -#}
+{#-
+    The clean outcomes, one row per distinct valid outcome (a row sent twice is one outcome; the
+    review uses each entity's first occurrence per outcome).
+-#}
 with
 
 outcomes as (

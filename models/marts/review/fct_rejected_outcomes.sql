@@ -1,4 +1,7 @@
-{#- The outcome rows that cannot be used, as they arrived, each with the first reason why; a row that arrived several times is one row with its number of copies. -#}
+{#-
+    The outcome rows that cannot be used, as they arrived, each with the first reason why; a row
+    that arrived several times is one row with its number of copies.
+-#}
 with
 
 outcomes as (

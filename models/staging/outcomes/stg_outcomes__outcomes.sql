@@ -5,10 +5,7 @@
     underscore: `Churned`, ` churned ` -> churned); a date alone is midnight UTC.
 -#}
 {%- set registry = engagement_score_model_registry() -%}
-{%- set entity_types = [] -%}
-{%- for declaration in registry.values() if declaration.entity_type not in entity_types -%}
-    {%- do entity_types.append(declaration.entity_type) -%}
-{%- endfor %}
+{%- set entity_types = registry.values() | map(attribute='entity_type') | unique | list %}
 with
 
 source as (
