@@ -43,9 +43,19 @@ def rows_of(columns: list[str], records) -> dict:
     return {"columns": [column.lower() for column in columns], "rows": rows}
 
 
+# The review's own dbt unit tests (hand-computed AUC, horizon, lifts, trend, parsing) on the engine too.
+UNIT_SELECT = ["--select", *[f"test_type:unit,path:{folder}" for folder in (
+    "models/staging/outcomes", "models/intermediate/review", "models/marts/review")]]
+
+
 def build(project: DbtProject, dbt_vars: dict) -> None:
     result, failures = project.build(dbt_vars, *SELECT)
     assert result.success and not failures, "\n".join(failures)
+    result = project.dbt("test", *UNIT_SELECT, dbt_vars=dbt_vars)
+    ran = [item.node.name for item in (result.result or [])]
+    failures = [f"{item.node.name}: {item.status} {item.message}" for item in (result.result or [])
+                if str(item.status) in ("error", "fail")]
+    assert result.success and not failures and len(ran) == 5, ran + failures
 
 
 def outcome_rows() -> list[tuple]:
