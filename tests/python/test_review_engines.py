@@ -52,9 +52,11 @@ def build(project: DbtProject, dbt_vars: dict) -> None:
     result, failures = project.build(dbt_vars, *SELECT)
     assert result.success and not failures, "\n".join(failures)
     result = project.dbt("test", *UNIT_SELECT, dbt_vars=dbt_vars)
-    ran = [item.node.name for item in (result.result or [])]
+    ran = [item.node.name for item in (result.result or []) if str(item.node.resource_type) == "unit_test"]
     failures = [f"{item.node.name}: {item.status} {item.message}" for item in (result.result or [])
                 if str(item.status) in ("error", "fail")]
+    for failure in failures:
+        print(failure)
     assert result.success and not failures and len(ran) == 5, ran + failures
 
 
