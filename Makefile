@@ -117,3 +117,27 @@ lock-bench:
 	  echo "-c requirements.txt"; \
 	  .lock-venv/bin/pip freeze --exclude-editable | LC_ALL=C sort | LC_ALL=C comm -13 .lock-venv/core.txt -; } > requirements-bench.txt
 	rm -rf .lock-venv
+
+# --- Review and adjust (issue 12) ---------------------------------------------------------------
+# suggest-weights needs scikit-learn (with SciPy and NumPy, about 60 MB: an extra, pinned in
+# requirements-review.txt). `make suggest-weights MODEL=saas_customer OUTCOME=churned`;
+# `make diff ARGS="--weights data/proposed_weights__saas_customer__churned.csv"`.
+REVIEW_INSTALLED := $(VENV)/.review-installed-$(shell cat requirements.txt requirements-review.txt | cksum | cut -d' ' -f1)
+MODEL ?= saas_customer
+OUTCOME ?= churned
+
+.PHONY: review-install suggest-weights diff
+
+review-install: $(REVIEW_INSTALLED)
+
+$(REVIEW_INSTALLED): $(INSTALLED) requirements-review.txt
+	$(BIN)/pip install --quiet --disable-pip-version-check --requirement requirements-review.txt
+	rm -f $(VENV)/.review-installed-*
+	touch $@
+
+suggest-weights: review-install
+	$(BIN)/python scripts/engagement.py suggest-weights --model $(MODEL) --outcome $(OUTCOME) $(ARGS)
+
+diff: install
+	$(BIN)/python scripts/engagement.py diff $(ARGS)
+# --- end of review and adjust ---

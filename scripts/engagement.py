@@ -18,6 +18,7 @@ from pathlib import Path
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_EVENTS = "data/sample_events.csv"
+DEFAULT_OUTCOMES = "data/sample_outcomes.csv"  # written beside the sample events (issue 12)
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import engagement_config  # noqa: E402
@@ -66,6 +67,60 @@ left join bands on rows_by_kind.score_model = bands.score_model and rows_by_kind
 group by rows_by_kind.score_model, rows_by_kind.kind, rows_by_kind.label, rows_by_kind.day, rows_by_kind.band
 order by rows_by_kind.score_model, band_order, rows_by_kind.kind
 """
+
+
+# Issue 12: one line per model and outcome of the review marts (empty without outcomes).
+REVIEW_SUMMARY_SQL = """
+with signals as (
+    select * from {{ ref('fct_engagement_signal_review') }}
+),
+calibration as (
+    select * from {{ ref('fct_engagement_outcome_calibration') }}
+),
+trends as (
+    select score_model, outcome, count(distinct period_start) as periods,
+        count(distinct case when band_trend = 'rising' then period_start end) as rising,
+        count(distinct case when band_trend = 'falling' then period_start end) as falling
+    from calibration group by score_model, outcome
+)
+select signals.score_model, signals.outcome, signals.signal, signals.strength_rank, signals.measure_auc,
+    signals.score_auc, signals.observations, signals.observations_with_outcome,
+    trends.periods, trends.rising, trends.falling
+from signals
+left join trends on signals.score_model = trends.score_model and signals.outcome = trends.outcome
+where signals.strength_rank <= 3
+order by signals.score_model, signals.outcome, signals.strength_rank, signals.signal
+"""
+
+
+def review_summary(target: str | None, dbt_vars: dict, project_dir: Path = PROJECT_DIR) -> list[tuple]:
+    args = ["--log-level", "none", "show", "--inline", REVIEW_SUMMARY_SQL, "--limit", "200", "--vars",
+            json.dumps(dbt_vars)]
+    if target:
+        args += ["--target", target]
+    try:
+        result = invoke_dbt(args, project_dir)
+    except RuntimeError:
+        return []
+    if not result.success:
+        return []
+    return [tuple(row) for row in result.result.results[0].agate_table.rows]
+
+
+def print_review(rows: list[tuple]) -> None:
+    """Per model and outcome: the score's AUC, the calibration trend, the strongest signals."""
+    if not rows:
+        return
+    print("\nReview against outcomes (fct_engagement_signal_review, fct_engagement_outcome_calibration):")
+    groups: dict[tuple, list[tuple]] = {}
+    for row in rows:
+        groups.setdefault((row[0], row[1]), []).append(row)
+    for (model, outcome), group in groups.items():
+        first = group[0]
+        top = ", ".join(f"{row[2]} (AUC {row[4]})" for row in group)
+        trend = f"rising in {first[9]} of {first[8]} periods, falling in {first[10]}" if first[8] else "no period"
+        print(f"  {model} / {outcome}: {first[7]} of {first[6]} entity-periods; score AUC {first[5]}; "
+              f"by band: {trend}; strongest signals: {top}")
 
 
 class UsageError(Exception):
@@ -267,13 +322,17 @@ def command_run(args: argparse.Namespace) -> int:
     project_dir = Path(args.project_dir)
     dbt_vars: dict[str, str] = {}
     events = args.events
+    outcomes = getattr(args, "outcomes", None)
     if events is None and args.target in (None, "duckdb"):
         events = DEFAULT_EVENTS
-        if not (project_dir / events).exists():
+        # the sample's outcomes go with the sample's events (an older sample may lack them)
+        outcomes = DEFAULT_OUTCOMES if outcomes is None else outcomes
+        if not (project_dir / events).exists() or not (project_dir / DEFAULT_OUTCOMES).exists():
             print(f"No events given: generating the sample data set at {events}")
             command_sample(argparse.Namespace(out=str(project_dir / events), users=1000, months=6, seed=42))
     if events is not None:
         dbt_vars["events_path"] = events
+    dbt_vars.update(outcome_vars(outcomes, args.target, project_dir))
     if args.as_of:
         dbt_vars["as_of_date"] = parse_date(args.as_of, "--as-of")
     settings_problems = engagement_settings.check_settings(args.target, dbt_vars)
@@ -323,12 +382,28 @@ def command_run(args: argparse.Namespace) -> int:
                     raise engagement_publish.PublishError(f"dbt build failed after {elapsed:.1f} s (see the errors "
                                                           f"above); {publisher.describe_failure()}")
                 rows = band_summary(args.target, dbt_vars, project_dir)
+                review_rows = review_summary(args.target, dbt_vars, project_dir)
             publisher.publish()
         finally:
             publisher.cleanup()
     print(f"\ndbt build succeeded in {elapsed:.1f} s; published to {publisher.location}.")
     print_summary(rows)
+    print_review(review_rows)
     return 0
+
+
+def outcome_vars(outcomes: str | None, target: str | None, project_dir: Path) -> dict:
+    """The dbt vars for --outcomes (issue 12): a file or glob on DuckDB. Checked here so that a
+    missing file is one line, not a DuckDB stack trace."""
+    if outcomes is None:
+        return {}
+    if (target or os.environ.get("ENGAGEMENT_TARGET") or "duckdb") != "duckdb":
+        raise UsageError(f"--outcomes {outcomes!r}: a file is read on DuckDB only; elsewhere set the vars "
+                         "outcomes_schema and outcomes_table")
+    path = Path(outcomes) if Path(outcomes).is_absolute() else project_dir / outcomes
+    if not any(ch in outcomes for ch in "*?[") and not path.is_file():
+        raise UsageError(f"--outcomes {outcomes!r}: no such file")
+    return {"outcomes_path": outcomes}
 
 
 def failed_guards(result, target: str | None, project_dir: Path) -> list[str]:
@@ -355,6 +430,126 @@ def failed_guards(result, target: str | None, project_dir: Path) -> list[str]:
     return found
 
 
+def command_suggest_weights(args: argparse.Namespace) -> int:
+    """Issue 12: a proposed weights CSV for one model and outcome, and its report (Markdown)."""
+    import re
+
+    import engagement_suggest
+
+    project_dir = Path(args.project_dir)
+    declared = sorted(model.name for model in engagement_config.load_config(project_dir).models)
+    if args.model not in declared:
+        raise UsageError(f"--model {args.model!r} is not declared; declared: {', '.join(declared)}")
+    if not re.fullmatch(r"[a-z][a-z0-9_]{0,62}", args.outcome):
+        raise UsageError(f"--outcome {args.outcome!r} must be an outcome name as the marts hold it "
+                         "(lowercase letters, digits, underscores), e.g. churned")
+    db_path = os.environ.get("ENGAGEMENT_DUCKDB_PATH", engagement_settings.DEFAULT_DUCKDB_PATH)
+    db_path = db_path if Path(db_path).is_absolute() else str(project_dir / db_path)
+    if not Path(db_path).is_file():
+        raise UsageError(f"ENGAGEMENT_DUCKDB_PATH={db_path!r}: no such file; build first (make run)")
+    out = Path(args.out or f"data/proposed_weights__{args.model}__{args.outcome}.csv")
+    out = out if out.is_absolute() else project_dir / out
+    weights = project_dir / "seeds" / "engagement_weights.csv"
+    try:
+        report_text = engagement_suggest.suggest(db_path, weights, args.model, args.outcome, out, args.direction)
+    except engagement_suggest.SuggestError as error:
+        raise UsageError(str(error)) from None
+    if args.report:
+        Path(args.report).write_text(report_text, encoding="utf-8")
+    print(report_text, end="")
+    return 0
+
+
+def command_diff(args: argparse.Namespace) -> int:
+    """Issue 12: scores with other seeds beside the current ones, in a temporary folder (DuckDB)."""
+    import shutil
+
+    import engagement_diff
+
+    project_dir = Path(args.project_dir)
+    if not (args.weights or args.bands or args.base_ref):
+        raise UsageError("nothing to compare: give --weights, --bands or --base-ref")
+    given = {}
+    for option, value in (("--weights", args.weights), ("--bands", args.bands)):
+        if value is not None:
+            path = Path(value) if Path(value).is_absolute() else Path.cwd() / value
+            if not path.is_file():
+                raise UsageError(f"{option} {value!r}: no such file")
+            given[option] = path
+    if args.fail_if_moved is not None and not 0 <= args.fail_if_moved <= 100:
+        raise UsageError(f"--fail-if-moved {args.fail_if_moved:g} must be a percentage from 0 to 100")
+    dbt_vars: dict[str, str] = {}
+    events = args.events
+    if events is None:
+        events = str(project_dir / DEFAULT_EVENTS)
+        if not Path(events).exists():
+            print(f"No events given: generating the sample data set at {DEFAULT_EVENTS}")
+            command_sample(argparse.Namespace(out=events, users=1000, months=6, seed=42))
+    dbt_vars["events_path"] = events if Path(events).is_absolute() else str(Path.cwd() / events)
+    if args.as_of:
+        dbt_vars["as_of_date"] = parse_date(args.as_of, "--as-of")
+    if args.score_model is not None:
+        declared = sorted(model.name for model in engagement_config.load_config(project_dir).models)
+        if args.score_model not in declared:
+            raise UsageError(f"--score-model {args.score_model!r} is not declared; declared: {', '.join(declared)}")
+        dbt_vars["score_model"] = args.score_model
+
+    work = engagement_diff.new_work_dir()
+    try:
+        try:
+            sides = engagement_diff.prepare_sides(project_dir, work, given.get("--weights"), given.get("--bands"),
+                                                  args.base_ref)
+        except engagement_diff.DiffError as error:
+            raise UsageError(str(error)) from None
+        names = {"before": {seed: f"{args.base_ref}:{seed}" if args.base_ref else seed
+                            for seed in engagement_diff.SEEDS.values()},
+                 "after": {engagement_diff.SEEDS["weights"]: args.weights or engagement_diff.SEEDS["weights"],
+                           engagement_diff.SEEDS["bands"]: args.bands or engagement_diff.SEEDS["bands"]}}
+        for side, side_dir in sides.items():
+            config = engagement_config.check_configuration(side_dir)
+            if config.problems:
+                for problem in config.problems:
+                    problem.file = names[side].get(problem.file, problem.file)
+                report(config.problems, f"the {side} seeds are refused")
+                raise UsageError(f"fix the {side} seeds above; nothing was built")
+        databases = {}
+        for side, side_dir in sides.items():
+            databases[side] = work / side / "engagement.duckdb"
+            build_args = ["build", "--exclude-resource-type", "unit_test", "--target", "duckdb",
+                          "--select", "+fct_engagement_scores +fct_engagement_score_components", "--indirect-selection", "cautious",
+                          "--vars", json.dumps(dbt_vars), "--target-path", str(work / side / "target"),
+                          "--log-path", str(work / side / "logs"), "--log-level", "none"]
+            env = {"ENGAGEMENT_DUCKDB_PATH": str(databases[side]), "ENGAGEMENT_TARGET": "duckdb"}
+            with engagement_publish.environment(env):
+                result = invoke_dbt(build_args, side_dir)
+                engagement_publish.release_duckdb()
+                if not result.success:
+                    for line in failing_test_rows(result, "duckdb", dbt_vars, project_dir=side_dir):
+                        print(f"  {line}", file=sys.stderr)
+                    engagement_publish.release_duckdb()
+                    raise RuntimeError(f"dbt build with the {side} seeds failed (see above); the published "
+                                       "marts were not touched")
+        result = engagement_diff.compare(engagement_diff.latest_period_rows(databases["before"]),
+                                         engagement_diff.latest_period_rows(databases["after"]), top=args.top)
+        after_label = " and ".join(value for value in (args.weights, args.bands) if value) or "the working tree's seeds"
+        before_label = f"{args.base_ref}'s seeds" if args.base_ref else "the current seeds"
+        title = f"Scores with {after_label} against {before_label}"
+        print(engagement_diff.markdown(result, engagement_diff.band_orders(sides["after"] / "seeds/engagement_bands.csv"),
+                                       title))
+        if args.output:
+            for path in engagement_diff.write_csvs(result, Path(args.output)):
+                print(f"wrote {path}", file=sys.stderr)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    total = sum(model["entities"] for model in result["models"].values())
+    moved = sum(model["moved"] for model in result["models"].values())
+    if args.fail_if_moved is not None and total and 100 * moved / total > args.fail_if_moved:
+        print(f"engagement diff: {moved} of {total} entities ({100 * moved / total:.1f}%) change band, more than "
+              f"--fail-if-moved {args.fail_if_moved:g}%", file=sys.stderr)
+        return 1
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="engagement", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -367,6 +562,8 @@ def build_parser() -> argparse.ArgumentParser:
                                           "trailing window.")
     run.add_argument("--events", help="raw events file or glob, CSV or Parquet (DuckDB only; default: the sample, "
                                       "generated when missing)")
+    run.add_argument("--outcomes", help="outcomes file or glob, CSV or Parquet, for the review marts (DuckDB only; "
+                                        "default: the sample's outcomes with the sample's events, else none)")
     run.add_argument("--as-of", help="score as of this UTC date, YYYY-MM-DD (default: the latest clean event date)")
     run.add_argument("--target", help="dbt target from profiles.yml (default: ENGAGEMENT_TARGET or duckdb)")
     run.add_argument("--score-model", help="score only this model, declared in score_models/ (default: every one)")
@@ -390,6 +587,43 @@ def build_parser() -> argparse.ArgumentParser:
                           help="refuse warnings too (a declared event type that is in no alias seed row)")
     validate.add_argument("--project-dir", default=str(PROJECT_DIR), help=argparse.SUPPRESS)
     validate.set_defaults(handler=command_validate)
+
+    suggest = commands.add_parser("suggest-weights", help="propose a weights CSV from the outcomes (issue 12)",
+                                  description="Fit a model's signals against an outcome (scikit-learn logistic "
+                                              "regression on the earlier periods), write a proposed weights CSV in "
+                                              "the seed's format (the seed is never written) and report the current "
+                                              "and proposed AUC on the latest period held out. Reads the built "
+                                              "DuckDB file (ENGAGEMENT_DUCKDB_PATH). Needs `make review-install`.")
+    suggest.add_argument("--model", required=True, help="the score model, e.g. saas_customer")
+    suggest.add_argument("--outcome", required=True, help="the outcome, e.g. churned")
+    suggest.add_argument("--out", help="proposed weights CSV (default: data/proposed_weights__MODEL__OUTCOME.csv)")
+    suggest.add_argument("--report", help="also write the report (Markdown) to this file")
+    suggest.add_argument("--direction", choices=["avoid", "win"],
+                         help="avoid: higher scores should mean less of the outcome (default for churned, lost, "
+                              "cancelled ...); win: more (default otherwise)")
+    suggest.add_argument("--project-dir", default=str(PROJECT_DIR), help=argparse.SUPPRESS)
+    suggest.set_defaults(handler=command_suggest_weights)
+
+    diff = commands.add_parser("diff", help="what a weights or bands change would do (band migration, movers)",
+                               description="Build the scores with the current seeds (or --base-ref's) and with "
+                                           "--weights / --bands, each in a temporary DuckDB file (the published "
+                                           "file is never touched), and print, per model's latest period, the band "
+                                           "migration matrix, how many moved, the biggest movers and each signal's "
+                                           "share of the points, as Markdown.")
+    diff.add_argument("--weights", help="proposed weights CSV (the seed's format); default: the current seed")
+    diff.add_argument("--bands", help="proposed bands CSV (the seed's format); default: the current seed")
+    diff.add_argument("--base-ref", help="compare against this git ref's seeds (git show REF:seeds/...) instead of "
+                                         "the working tree's")
+    diff.add_argument("--events", help="raw events file or glob (default: the sample)")
+    diff.add_argument("--as-of", help="score as of this UTC date, YYYY-MM-DD")
+    diff.add_argument("--score-model", help="compare only this model")
+    diff.add_argument("--output", help="also write CSV files here: band_migration.csv, models.csv, "
+                                       "biggest_movers.csv, signal_shares.csv")
+    diff.add_argument("--top", type=int, default=10, help="biggest movers to list (default: %(default)s)")
+    diff.add_argument("--fail-if-moved", type=float, metavar="PCT",
+                      help="exit 1 when more than PCT%% of the entities change band (for CI)")
+    diff.add_argument("--project-dir", default=str(PROJECT_DIR), help=argparse.SUPPRESS)
+    diff.set_defaults(handler=command_diff)
 
     sample = commands.add_parser("sample", help="write the deterministic sample raw events",
                                  description="Write the deterministic sample of raw events (CSV).")

@@ -56,7 +56,10 @@ def check_settings(target: str | None, dbt_vars: dict | None = None, environ=Non
         if not re.fullmatch(r"[0-9]{1,5}", port.strip()) or not 1 <= int(port) <= 65535:
             problems.append(f"ENGAGEMENT_POSTGRES_PORT={port!r} must be a port number from 1 to 65535")
     for name, default, pattern in (("events_schema", "raw", NAME_PATTERN), ("events_table", "events", NAME_PATTERN),
-                                   ("events_database", None, DATABASE_PATTERN)):
+                                   ("events_database", None, DATABASE_PATTERN),
+                                   # the optional outcomes source (issue 12)
+                                   ("outcomes_schema", "raw", NAME_PATTERN), ("outcomes_table", None, NAME_PATTERN),
+                                   ("outcomes_database", None, DATABASE_PATTERN)):
         value = (dbt_vars or {}).get(name, default)
         if value is not None and not (isinstance(value, str) and pattern.fullmatch(value)):
             problems.append(f"var {name}={value!r} must match ^{pattern.pattern}$ (it becomes an SQL identifier)")

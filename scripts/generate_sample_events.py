@@ -178,7 +178,7 @@ def generate_product(users: int, months: int, start: dt.date, seed: int) -> tupl
         first_month = rng.randint(0, months - 1) if rng.random() < 0.3 else 0
         quits_after = rng.randint(first_month, max(first_month, months - 2)) if persona == "churning" else months
         open_tickets: list[str] = []
-        member = Member(user, persona, [None] * months, [False] * months)
+        member = Member(user, persona, [None] * months, [False] * months, [0] * months, [None] * months)
         roster.append(member)
 
         for index, first in enumerate(periods):
@@ -199,6 +199,7 @@ def generate_product(users: int, months: int, start: dt.date, seed: int) -> tupl
             member.active[index] = True
 
             login_days = sorted(rng.sample(range(last_day), min(last_day, rng.randint(*login_range))))
+            member.logins[index] = len(login_days)
             for offset in login_days:
                 day = first + dt.timedelta(days=offset)
                 writer.event(user, account, "login", random_instant(rng, day), None)
@@ -220,6 +221,7 @@ def generate_product(users: int, months: int, start: dt.date, seed: int) -> tupl
                 day = first + dt.timedelta(days=rng.randrange(last_day))
                 base = {"power": 9, "regular": 8, "casual": 6, "churning": 4, "dormant": 5}[persona]
                 score = max(0, min(10, base + rng.randint(-2, 2)))
+                member.nps[index] = score
                 writer.event(user, account, "nps_response", random_instant(rng, day),
                              {"score": str(score) if rng.random() < 0.2 else score})
 
@@ -318,11 +320,14 @@ LEAD_KINDS = {  # share, weeks to the peak, weeks of half-life after it, opens a
 @dataclass
 class Member:
     """A product user as generate_product drew them: account per month index (None before they
-    start) and whether they were active that month (False before they start and after they quit)."""
+    start), whether they were active that month (False before they start and after they quit),
+    their login days (distinct UTC dates) and NPS answer (None when none) that month."""
     user: str
     persona: str
     accounts: list[str | None]
     active: list[bool]
+    logins: list[int]
+    nps: list[int | None]
 
 
 def poisson(rng: random.Random, mean: float) -> int:
@@ -548,9 +553,10 @@ def add_domain_bad_rows(rng: random.Random, domains: list[list[list[str]]], firs
     return bad
 
 
-def generate(users: int, months: int, start: dt.date, seed: int) -> list[list[str]]:
+def generate(users: int, months: int, start: dt.date, seed: int, with_outcomes: bool = False):
     """The product rows in the very order they had before issue 10, with the other domains' rows
-    (shuffled by their own generator) inserted at positions drawn by yet another one."""
+    (shuffled by their own generator) inserted at positions drawn by yet another one. With
+    with_outcomes, a pair: those rows and the outcome rows (issue 12; the events are the same)."""
     product, roster, next_id, product_bad = generate_product(users, months, start, seed)
     periods = month_starts(start, months)
     end = periods[-1] + dt.timedelta(days=days_in_month(periods[-1]) - 1)
@@ -570,14 +576,75 @@ def generate(users: int, months: int, start: dt.date, seed: int) -> list[list[st
     total = len(product) + len(added)
     slots = set(mixer.sample(range(total), len(added)))
     product_rows, added_rows = iter(product), iter(added)
-    return [next(added_rows) if position in slots else next(product_rows) for position in range(total)]
+    rows = [next(added_rows) if position in slots else next(product_rows) for position in range(total)]
+    if with_outcomes:
+        return rows, generate_outcomes(seed, roster, periods)
+    return rows
 
 
-def write_csv(rows: list[list[str]], path: Path) -> None:
+# --- Issue 12: outcomes, with a hidden relation to behaviour ---------------------------------------
+# The review (fct_engagement_signal_review) should find this and nothing else: after each month,
+# a saas_customer user who has not churned yet churns with the chance
+#     p = 1 / (1 + exp(-(CHURN_INTERCEPT + CHURN_PER_LOGIN_DAY x login days that month
+#                         + CHURN_IF_DETRACTOR x [latest NPS so far is 0-6])))
+# on a day 1 to CHURN_LAG_DAYS after the month ends. Session time, features, tickets and
+# inactivity play no part (they correlate with logins only through the personas).
+OUTCOME_COLUMNS = ["entity_id", "score_model", "entity_type", "outcome", "occurred_at"]
+CHURN_INTERCEPT = -0.5
+CHURN_PER_LOGIN_DAY = -0.6
+CHURN_IF_DETRACTOR = 1.8
+CHURN_LAG_DAYS = 75
+
+
+def generate_outcomes(seed: int, roster: list[Member], periods: list[dt.date]) -> list[list[str]]:
+    """`churned` rows for saas_customer users, drawn from random.Random(f"{seed}-outcomes") by the
+    relation above, in user order, with a few of a real feed's messes: outcome names in other case
+    and spacing, dates without a time, a row sent twice, and 5 bad rows (missing entity id, an
+    undeclared score model, an impossible date, no outcome, an unknown entity type)."""
+    rng = random.Random(f"{seed}-outcomes")
+    rows: list[list[str]] = []
+    for member in roster:
+        latest_nps = None
+        for index, first in enumerate(periods):
+            if member.accounts[index] is None:
+                continue
+            if member.nps[index] is not None:
+                latest_nps = member.nps[index]
+            logit = CHURN_INTERCEPT + CHURN_PER_LOGIN_DAY * member.logins[index]
+            logit += CHURN_IF_DETRACTOR if latest_nps is not None and latest_nps <= 6 else 0.0
+            if rng.random() >= 1 / (1 + math.exp(-logit)):
+                continue
+            month_end = first + dt.timedelta(days=days_in_month(first) - 1)
+            day = month_end + dt.timedelta(days=rng.randint(1, CHURN_LAG_DAYS))
+            when = random_instant(rng, day)
+            text = day.isoformat() if rng.random() < 0.2 else when.strftime("%Y-%m-%dT%H:%M:%SZ")
+            name = rng.choice(["churned"] * 8 + ["Churned", " churned "])
+            rows.append([member.user, "saas_customer", "", name, text])
+            if rng.random() < 0.02:
+                rows.append(list(rows[-1]))
+            break
+    rows += [
+        ["", "saas_customer", "", "churned", "2025-03-04T10:00:00Z"],
+        ["u00001", "saas_custmer", "", "churned", "2025-03-04T10:00:00Z"],
+        ["u00002", "saas_customer", "", "churned", "2025-02-30T10:00:00Z"],
+        ["u00003", "saas_customer", "", " ", "2025-03-04T10:00:00Z"],
+        ["u00004", "", "visitor", "churned", "2025-03-04T10:00:00Z"],
+    ]
+    return rows
+
+
+def outcomes_path_for(events_path: Path) -> Path:
+    """data/sample_events.csv -> data/sample_outcomes.csv; other names get _outcomes added."""
+    stem = events_path.stem
+    name = stem.replace("events", "outcomes") if "events" in stem else f"{stem}_outcomes"
+    return events_path.with_name(name + events_path.suffix)
+
+
+def write_csv(rows: list[list[str]], path: Path, columns: list[str] = COLUMNS) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", newline="", encoding="utf-8") as handle:
         out = csv.writer(handle, lineterminator="\n")
-        out.writerow(COLUMNS)
+        out.writerow(columns)
         out.writerows(rows)
 
 
@@ -588,6 +655,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--months", type=int, default=6, help="number of UTC months (default: %(default)s)")
     parser.add_argument("--start", default="2025-01-01", help="first month, YYYY-MM-DD (default: %(default)s)")
     parser.add_argument("--seed", type=int, default=42, help="random seed (default: %(default)s)")
+    parser.add_argument("--outcomes-out", help="outcomes CSV to write (default: beside --out, 'events' in the "
+                                               "name replaced by 'outcomes': data/sample_outcomes.csv)")
     args = parser.parse_args(argv)
     if args.users < 1 or args.months < 1:
         parser.error("--users and --months must be at least 1")
@@ -595,9 +664,12 @@ def main(argv: list[str] | None = None) -> int:
         start = dt.date.fromisoformat(args.start).replace(day=1)
     except ValueError:
         parser.error(f"--start must be a date YYYY-MM-DD, got {args.start!r}")
-    rows = generate(args.users, args.months, start, args.seed)
+    rows, outcomes = generate(args.users, args.months, start, args.seed, with_outcomes=True)
     write_csv(rows, Path(args.out))
     print(f"wrote {len(rows)} raw events for {args.users} users over {args.months} months to {args.out}")
+    outcomes_out = Path(args.outcomes_out) if args.outcomes_out else outcomes_path_for(Path(args.out))
+    write_csv(outcomes, outcomes_out, OUTCOME_COLUMNS)
+    print(f"wrote {len(outcomes)} outcomes to {outcomes_out}")
     return 0
 
 
