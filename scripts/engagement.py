@@ -18,6 +18,7 @@ from pathlib import Path
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_EVENTS = "data/sample_events.csv"
+DEFAULT_ACCOUNTS = "data/sample_accounts.csv"  # issue 13: the sample's CRM accounts, beside the events
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import engagement_config  # noqa: E402
@@ -261,6 +262,18 @@ def command_run(args: argparse.Namespace) -> int:
             command_sample(argparse.Namespace(out=str(project_dir / events), users=1000, months=6, seed=42))
     if events is not None:
         dbt_vars["events_path"] = events
+    # --- issue 13: the optional CRM accounts (with the default sample: its accounts file) ---
+    accounts = args.accounts
+    if accounts is None and args.events is None and args.target in (None, "duckdb"):
+        if not (project_dir / DEFAULT_ACCOUNTS).exists():
+            import generate_sample_events
+
+            generate_sample_events.write_accounts_csv(generate_sample_events.sample_accounts(
+                generate_sample_events.read_rows(project_dir / DEFAULT_EVENTS), 42), project_dir / DEFAULT_ACCOUNTS)
+        accounts = DEFAULT_ACCOUNTS
+    if accounts is not None:
+        dbt_vars["accounts_path"] = accounts
+    # --- issue 13 (end) ---
     if args.as_of:
         dbt_vars["as_of_date"] = parse_date(args.as_of, "--as-of")
     settings_problems = engagement_settings.check_settings(args.target, dbt_vars)
@@ -354,6 +367,8 @@ def build_parser() -> argparse.ArgumentParser:
                                           "trailing window.")
     run.add_argument("--events", help="raw events file or glob, CSV or Parquet (DuckDB only; default: the sample, "
                                       "generated when missing)")
+    run.add_argument("--accounts", help="CRM accounts file, CSV or Parquet (DuckDB only; default: the sample's "
+                                        "accounts with the sample events, else none)")
     run.add_argument("--as-of", help="score as of this UTC date, YYYY-MM-DD (default: the latest clean event date)")
     run.add_argument("--target", help="dbt target from profiles.yml (default: ENGAGEMENT_TARGET or duckdb)")
     run.add_argument("--score-model", help="score only this model, declared in score_models/ (default: every one)")
