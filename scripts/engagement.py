@@ -328,7 +328,52 @@ def command_run(args: argparse.Namespace) -> int:
             publisher.cleanup()
     print(f"\ndbt build succeeded in {elapsed:.1f} s; published to {publisher.location}.")
     print_summary(rows)
+    print_report_location(args.target)
     return 0
+
+
+# --- issue 13: the HTML report (scripts/engagement_report.py) ---
+def published_duckdb(project_dir: Path) -> Path:
+    path = Path(os.environ.get("ENGAGEMENT_DUCKDB_PATH", engagement_settings.DEFAULT_DUCKDB_PATH))
+    return path if path.is_absolute() else project_dir / path
+
+
+def print_report_location(target: str | None) -> None:
+    """After a DuckDB run: writes the report beside the published file and says where it is."""
+    if (target or os.environ.get("ENGAGEMENT_TARGET") or "duckdb") != "duckdb":
+        print("\nreport: the HTML report reads DuckDB builds only (engagement.py report)")
+        return
+    import engagement_report
+
+    database = published_duckdb(Path.cwd())
+    try:
+        output = engagement_report.write_report(database, engagement_report.default_output(database))
+    except (engagement_report.ReportError, OSError) as error:
+        print(f"\nreport: not written: {error}", file=sys.stderr)
+        return
+    print(f"\nreport: {output} (open it in a browser; no network needed)")
+
+
+def command_report(args: argparse.Namespace) -> int:
+    import engagement_report
+
+    project_dir = Path(args.project_dir)
+    if (os.environ.get("ENGAGEMENT_TARGET") or "duckdb") != "duckdb":
+        raise UsageError("the report reads the published DuckDB file; ENGAGEMENT_TARGET is "
+                         f"{os.environ.get('ENGAGEMENT_TARGET')!r}")
+    database = Path(args.database) if args.database else published_duckdb(project_dir)
+    output = Path(args.output) if args.output else engagement_report.default_output(database)
+    if output.exists() and output.is_dir():
+        raise UsageError(f"--output {str(output)!r} is a folder; give a file name such as report.html")
+    try:
+        written = engagement_report.write_report(database, output)
+    except engagement_report.ReportError as error:
+        raise RuntimeError(str(error)) from None
+    except OSError as error:
+        raise UsageError(f"cannot write {str(output)!r}: {error.strerror}") from None
+    print(f"report: {written}")
+    return 0
+# --- issue 13 (end) ---
 
 
 def failed_guards(result, target: str | None, project_dir: Path) -> list[str]:
@@ -392,6 +437,16 @@ def build_parser() -> argparse.ArgumentParser:
                           help="refuse warnings too (a declared event type that is in no alias seed row)")
     validate.add_argument("--project-dir", default=str(PROJECT_DIR), help=argparse.SUPPRESS)
     validate.set_defaults(handler=command_validate)
+
+    report = commands.add_parser("report", help="write the HTML report of the published marts",
+                                 description="Write one self-contained HTML report (charts embedded, no network "
+                                             "needed) from the published DuckDB marts, read-only.")
+    report.add_argument("--output", help="HTML file to write (default: beside the DuckDB file, "
+                                         "data/engagement_report.html)")
+    report.add_argument("--database", help="DuckDB file to read (default: ENGAGEMENT_DUCKDB_PATH or "
+                                           "data/engagement.duckdb)")
+    report.add_argument("--project-dir", default=str(PROJECT_DIR), help=argparse.SUPPRESS)
+    report.set_defaults(handler=command_report)
 
     sample = commands.add_parser("sample", help="write the deterministic sample raw events",
                                  description="Write the deterministic sample of raw events (CSV).")
