@@ -61,10 +61,11 @@ $(BROWSER_INSTALLED): $(INSTALLED) requirements-browser.txt
 report: install
 	$(BIN)/python scripts/engagement.py report $(ARGS)
 
-# The dbt docs site (target/index.html, catalog and manifest), built offline from the published marts
-# (run `make run` first; open target/index.html, or serve it with `.venv/bin/dbt docs serve`).
+# The dbt docs site, built offline from the published marts (run `make run` first): open
+# target/static_index.html (one file, manifest and catalog inside, no server or network needed), or
+# `.venv/bin/dbt docs serve` for target/index.html.
 docs: install
-	$(BIN)/dbt docs generate --vars '{accounts_path: data/sample_accounts.csv}'
+	$(BIN)/dbt docs generate --static --vars '{accounts_path: data/sample_accounts.csv}'
 
 # Re-pin playwright after changing requirements-browser.in (requirements.txt as constraints).
 lock-browser:
