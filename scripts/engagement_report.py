@@ -165,7 +165,7 @@ def account_view(marts: Marts, limit: int = ACCOUNT_ROWS) -> list[tuple]:
         )
         select
             accounts.score_model, accounts.account_id,
-            {'crm.account_name, crm.plan, crm.arr, crm.owner, crm.region' if crm else 'null, null, null, null, null'},
+            {'crm.account_name, crm.plan, crm.arr, crm.account_owner, crm.region' if crm else 'null, null, null, null, null'},
             accounts.band, accounts.normalized_score, accounts.users_scored, accounts.avg_user_normalized_score,
             accounts.share_in_lowest_band
         from fct_account_engagement as accounts

@@ -42,7 +42,7 @@ final as (
         account_name,
         plan,
         arr,
-        owner,
+        account_owner,
         region,
         case
             when reject_reason is not null then reject_reason

@@ -45,7 +45,7 @@ final as (
         crm_accounts.account_name,
         crm_accounts.plan,
         cast(crm_accounts.arr as {{ engagement_type_double() }}) as arr,
-        crm_accounts.owner,
+        crm_accounts.account_owner,
         crm_accounts.region,
         crm_accounts.attributes,
         crm_accounts.account_id is not null as is_in_crm,

@@ -11,10 +11,10 @@ final as (
 
     select
         raw_account_id as account_id,
-        raw_name as name,
+        raw_name as account_name,
         raw_plan as plan,
         raw_arr as arr,
-        raw_owner as owner,
+        raw_owner as account_owner,
         raw_region as region,
         attributes,
         reject_reason

@@ -46,7 +46,7 @@ def check_accounts(project):
     assert json.loads(dim["acct_x1"][5])["tier"] == "gold"  # an extra column, kept
     assert dim["acct_new"][:5] == ("Not yet active", "starter", None, True, None)  # in the CRM, no events yet
     assert dim["acct_quote"][0] == "O'Brien \"Ltd\"; drop table dim_accounts"
-    rejected = sorted(project.query("select account_id, name, reject_reason from fct_rejected_accounts"), key=repr)
+    rejected = sorted(project.query("select account_id, account_name, reject_reason from fct_rejected_accounts"), key=repr)
     assert rejected == sorted([(None, "Nameless", "missing_account_id"), ("acct_bad", "Bad ARR", "invalid_arr"),
                                ("acct_x1", "X One (old)", "duplicate_account_id")], key=repr)
     assert project.query("select count(*) from dim_accounts where is_in_crm")[0][0] + len(rejected) == len(ROWS) - 1

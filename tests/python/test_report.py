@@ -160,7 +160,7 @@ def test_the_report_renders_in_chromium_with_the_marts_numbers(built_sample, bro
 
         accounts = built_sample.query(
             """
-            select engagement.score_model, engagement.account_id, crm.account_name, crm.plan, crm.arr, crm.owner,
+            select engagement.score_model, engagement.account_id, crm.account_name, crm.plan, crm.arr, crm.account_owner,
                    crm.region, engagement.band, engagement.normalized_score, engagement.users_scored,
                    engagement.avg_user_normalized_score, engagement.share_in_lowest_band
             from fct_account_engagement as engagement

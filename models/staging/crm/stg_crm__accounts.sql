@@ -15,17 +15,17 @@ trimmed as (
 
     select
         account_id as raw_account_id,
-        name as raw_name,
+        account_name as raw_name,
         plan as raw_plan,
         arr as raw_arr,
-        owner as raw_owner,
+        account_owner as raw_owner,
         region as raw_region,
         attributes,
         nullif({{ engagement_trim('account_id') }}, '') as account_id,
-        nullif({{ engagement_trim('name') }}, '') as account_name,
+        nullif({{ engagement_trim('account_name') }}, '') as account_name,
         nullif({{ engagement_trim('plan') }}, '') as plan,
         nullif({{ engagement_trim('arr') }}, '') as arr_text,
-        nullif({{ engagement_trim('owner') }}, '') as owner,
+        nullif({{ engagement_trim('account_owner') }}, '') as account_owner,
         nullif({{ engagement_trim('region') }}, '') as region
     from accounts
 
@@ -54,7 +54,7 @@ final as (
         account_name,
         plan,
         arr,
-        owner,
+        account_owner,
         region,
         case
             when account_id is null then 'missing_account_id'

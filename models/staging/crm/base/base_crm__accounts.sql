@@ -1,5 +1,6 @@
 {#-
-    The optional CRM accounts source, the six known columns as text plus the whole row as JSON
+    The optional CRM accounts source, the six known columns as text (name and owner renamed
+    account_name and account_owner) plus the whole row as JSON
     (`attributes`, so extra columns are kept whatever they are called). When no accounts source is
     configured it is empty, with the same columns, and the build goes on without account attributes.
 -#}
@@ -23,10 +24,10 @@ final as (
 
     select
         cast(source.account_id as {{ dbt.type_string() }}) as account_id,
-        cast(source.name as {{ dbt.type_string() }}) as name,
+        cast(source.name as {{ dbt.type_string() }}) as account_name,
         cast(source.plan as {{ dbt.type_string() }}) as plan,
         cast(source.arr as {{ dbt.type_string() }}) as arr,
-        cast(source.owner as {{ dbt.type_string() }}) as owner,
+        cast(source.owner as {{ dbt.type_string() }}) as account_owner,
         cast(source.region as {{ dbt.type_string() }}) as region,
         {{ engagement_row_json('source') }} as attributes
     from source
@@ -39,7 +40,7 @@ with
 
 no_source as (
 
-    select 1 as nothing
+    select 1 as placeholder
 
 ),
 
@@ -47,10 +48,10 @@ final as (
 
     select
         cast(null as {{ dbt.type_string() }}) as account_id,
-        cast(null as {{ dbt.type_string() }}) as name,
+        cast(null as {{ dbt.type_string() }}) as account_name,
         cast(null as {{ dbt.type_string() }}) as plan,
         cast(null as {{ dbt.type_string() }}) as arr,
-        cast(null as {{ dbt.type_string() }}) as owner,
+        cast(null as {{ dbt.type_string() }}) as account_owner,
         cast(null as {{ dbt.type_string() }}) as region,
         cast(null as {{ dbt.type_string() }}) as attributes
     from no_source
