@@ -302,7 +302,7 @@ def model_section(marts: Marts, charts: Charts, model: str) -> str:
     bands = sorted(latest_bands(marts, model, period),
                    key=lambda row: (order.index(row[0]) if row[0] in order else 99, row[0]))
     parts.append(table(f"bands-{key}", ["band", "entities", "share", "average normalized score"],
-                       [[cell(band), cell(entities, "int"), cell(share, "share"), cell(average)]
+                       [[cell(band), cell(entities, "int"), cell(share, "share"), cell(average, "number")]
                         for band, entities, share, average in bands]))
 
     parts.append(f"<h3>Biggest drops into {esc(period)}</h3>")
@@ -338,7 +338,8 @@ def model_section(marts: Marts, charts: Charts, model: str) -> str:
         {"type": "bar", "x": [row[0] for row in signals], "y": [row[1] for row in signals], "name": "points"}],
         {"yaxis": {"title": "points (all entities)"}}))
     parts.append(table(f"signals-{key}", ["signal", "points", "share of the total score"],
-                       [[cell(signal), cell(points), cell(share, "share")] for signal, points, share in signals]))
+                       [[cell(signal), cell(points, "number"), cell(share, "share")]
+                        for signal, points, share in signals]))
     parts.append("</section>")
     return "".join(parts)
 
@@ -361,15 +362,15 @@ def accounts_section(marts: Marts, charts: Charts) -> str:
             {"type": "bar", "name": model, "x": [row[0] for row in values], "y": [row[2] for row in values]}
             for model, values in by_model.items()], {"barmode": "group", "yaxis": {"title": "average normalized score"}}))
         parts.append(table("accounts-by-plan", ["score model", "plan", "accounts", "average normalized score"],
-                           [[cell(model), cell(plan), cell(accounts, "int"), cell(average)]
+                           [[cell(model), cell(plan), cell(accounts, "int"), cell(average, "number")]
                             for model, plan, accounts, average in plans]))
     parts.append(f"<h3>The {len(rows)} lowest-scoring accounts, latest period</h3>")
     parts.append(table("accounts-lowest", ["score model", "account", "name", "plan", "ARR", "owner", "region", "band",
                                            "normalized score", "users scored", "average user score",
                                            "users in lowest band"],
                        [[cell(row[0]), cell(row[1]), cell(row[2]), cell(row[3]), cell(row[4], "money"), cell(row[5]),
-                         cell(row[6]), cell(row[7]), cell(row[8]), cell(row[9], "int"), cell(row[10]),
-                         cell(row[11], "share")] for row in rows]))
+                         cell(row[6]), cell(row[7]), cell(row[8], "number"), cell(row[9], "int"),
+                         cell(row[10], "number"), cell(row[11], "share")] for row in rows]))
     parts.append("</section>")
     return "".join(parts)
 
