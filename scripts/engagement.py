@@ -264,6 +264,9 @@ def command_run(args: argparse.Namespace) -> int:
         dbt_vars["events_path"] = events
     # --- issue 13: the optional CRM accounts (with the default sample: its accounts file) ---
     accounts = args.accounts
+    if accounts is not None and (args.target or os.environ.get("ENGAGEMENT_TARGET") or "duckdb") != "duckdb":
+        raise UsageError("--accounts reads a file on DuckDB only; elsewhere name a table with the dbt vars "
+                         "accounts_schema and accounts_table")
     if accounts is None and args.events is None and args.target in (None, "duckdb"):
         if not (project_dir / DEFAULT_ACCOUNTS).exists():
             import generate_sample_events

@@ -81,3 +81,16 @@ def test_an_accounts_table_in_the_duckdb_file(project):
     build(project, accounts_schema="crm", accounts_table="accounts")
     assert project.query("select account_name, arr, is_in_crm from dim_accounts where account_id = 'acct_x1'") == [
         ("X One", 48000.0, True)]
+
+
+def test_the_accounts_option_is_refused_off_duckdb_in_one_line(capsys):
+    import sys
+
+    from conftest import PROJECT_DIR
+
+    sys.path.insert(0, str(PROJECT_DIR / "scripts"))
+    import engagement
+
+    assert engagement.main(["run", "--target", "postgres", "--accounts", "crm.csv"]) == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and "--accounts reads a file on DuckDB only" in error
