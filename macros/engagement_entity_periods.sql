@@ -1,8 +1,9 @@
 {#
-    The periods a score model scores, as CTEs (as_of, entity_bounds, entity_labels, period_offsets,
-    periods) for the generated measures macros: per entity, every calendar period (week, month or
-    quarter) from the period of its first clean event through the as-of date's period, quiet ones
-    included, plus one trailing window of window_days ending on the as-of date.
+    The periods a score model scores, as CTEs (as_of, entity_bounds, entity_labels, entity_attributes,
+    period_offsets, period_last_events, calendar_periods, periods) for the generated measures macros:
+    per entity, every calendar period (week, month or quarter) from the period of its first clean
+    event through the as-of date's period, quiet ones included, plus one trailing window of window_days ending on the as-of date. Each period carries
+    last_event_on, the entity's latest event (of any type) on or before the period's end.
 
     An entity enters a model with its first event in the model's scope (scope.event_types, or any
     event); from then on every event of the entity counts, and its periods start at its first event.
@@ -35,7 +36,8 @@ entity_bounds as (
 
     select
         {{ events }}.entity_id,
-        min({{ events }}.occurred_on) as first_event_on
+        min({{ events }}.occurred_on) as first_event_on,
+        max({{ events }}.occurred_on) as last_event_on
     from {{ events }}
     cross join as_of
     where {{ events }}.occurred_on <= as_of.as_of_date
@@ -70,18 +72,32 @@ entity_attributes as (
     select
         entity_bounds.entity_id,
         entity_bounds.first_event_on,
+        entity_bounds.last_event_on,
         max(case when entity_labels.account_rank = 1 then entity_labels.account_id end) as account_id,
         max(case when entity_labels.group_rank = 1 then entity_labels.group_id end) as group_id
     from entity_bounds
     inner join entity_labels
         on entity_bounds.entity_id = entity_labels.entity_id
-    group by entity_bounds.entity_id, entity_bounds.first_event_on
+    group by entity_bounds.entity_id, entity_bounds.first_event_on, entity_bounds.last_event_on
 
 ),
 
 period_offsets as (
 
     {{ engagement_integers(4) }}
+
+),
+
+period_last_events as (
+
+    select
+        {{ events }}.entity_id,
+        cast({{ dbt.date_trunc(period, events ~ '.occurred_on') }} as date) as period_start,
+        max({{ events }}.occurred_on) as last_event_on
+    from {{ events }}
+    cross join as_of
+    where {{ events }}.occurred_on <= as_of.as_of_date
+    group by {{ events }}.entity_id, cast({{ dbt.date_trunc(period, events ~ '.occurred_on') }} as date)
 
 ),
 
@@ -123,8 +139,17 @@ periods as (
             else calendar_periods.as_of_date
         end as effective_end,
         calendar_periods.as_of_date,
-        calendar_periods.is_first_period
+        calendar_periods.is_first_period,
+        max(period_last_events.last_event_on) over (
+            partition by calendar_periods.entity_id
+            order by calendar_periods.period_start
+            rows between unbounded preceding and current row
+        ) as last_event_on
     from calendar_periods
+    left join period_last_events
+        on
+            calendar_periods.entity_id = period_last_events.entity_id
+            and calendar_periods.period_start = period_last_events.period_start
 
     union all
 
@@ -139,7 +164,8 @@ periods as (
         as_of.as_of_date as period_end,
         as_of.as_of_date as effective_end,
         as_of.as_of_date,
-        entity_attributes.first_event_on >= as_of.window_start as is_first_period
+        entity_attributes.first_event_on >= as_of.window_start as is_first_period,
+        entity_attributes.last_event_on
     from entity_attributes
     cross join as_of
 

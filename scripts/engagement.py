@@ -33,6 +33,9 @@ with scores as (
 trailing_scores as (
     select * from {{ ref('fct_engagement_trailing_scores') }}
 ),
+alerts as (
+    select * from {{ ref('fct_engagement_alerts') }}
+),
 bands as (
     select * from {{ ref('engagement_bands') }}
 ),
@@ -46,6 +49,10 @@ rows_by_kind as (
     union all
     select score_model, 'trailing', cast(window_days as {{ dbt.type_string() }}), as_of_date, band
     from trailing_scores
+    union all
+    select alerts.score_model, 'alert', alerts.alert_type, alerts.period_start, alerts.alert_type
+    from alerts
+    inner join latest on alerts.score_model = latest.score_model and alerts.period_start = latest.period_start
 )
 select
     rows_by_kind.score_model,
@@ -134,13 +141,15 @@ def _plain(value):
 
 
 def print_summary(rows: list[tuple]) -> None:
-    """Per model: entities per band in its latest calendar period, and over its trailing window."""
+    """Per model: entities per band in its latest calendar period and over its trailing window, and
+    the alerts raised in its latest period."""
     if not rows:
         print("No scores were built: fct_engagement_scores is empty.")
         return
     models: dict[str, list[tuple]] = {}
+    alerts: dict[str, list[tuple]] = {}
     for row in rows:
-        models.setdefault(row[0], []).append(row)
+        (alerts if row[1] == "alert" else models).setdefault(row[0], []).append(row)
     for model, model_rows in models.items():
         period = next((row for row in model_rows if row[1] == "period"), None)
         trailing = next((row for row in model_rows if row[1] == "trailing"), None)
@@ -160,6 +169,10 @@ def print_summary(rows: list[tuple]) -> None:
                 share = f"{100 * count / totals[kind]:.1f}%" if totals[kind] else "-"
                 cells.append((count, share))
             print(f"  {band:<12} {cells[0][0]:>14} {cells[0][1]:>7} {cells[1][0]:>16} {cells[1][1]:>7}")
+        raised = sorted(alerts.get(model, []), key=lambda row: row[2])
+        if raised:
+            print("  alerts in the latest period: " + ", ".join(f"{row[2]} {row[5]}" for row in raised)
+                  + " (fct_engagement_alerts)")
 
 
 def report(problems: list, heading: str) -> None:

@@ -57,6 +57,10 @@ IN_PERIOD_KINDS = {"count", "active_days", "distinct_values", "sum", "average", 
 
 WEIGHTS_COLUMNS = ["score_model", "signal", "rule", "min_value", "max_value", "unit", "points", "cap", "label"]
 BANDS_COLUMNS = ["score_model", "band", "min_score", "max_score", "band_order"]
+ALERT_RULES_COLUMNS = ["score_model", "alert_type", "min_points", "min_percent", "periods", "days"]
+# Each alert type's settings: the ones it needs (any one of them, for sudden_drop), the others blank.
+ALERT_SETTINGS = {"sudden_drop": ("min_points", "min_percent"), "band_down": (), "sustained_low": ("periods",),
+                  "gone_quiet": ("days",)}
 ALIASES_COLUMNS = ["alias", "event_type"]
 RULES = {"tier", "per_unit", "linear"}
 
@@ -695,6 +699,62 @@ def check_bands(config: Config) -> None:
                                                f"of the band below ({gap_or_overlap})"))
 
 
+def check_alert_rules(config: Config) -> None:
+    """seeds/engagement_alert_rules.csv: known models and alert types, one row per pair, each type with
+    its own settings and the others blank, thresholds in range. The seed is optional: without it no
+    model raises alerts."""
+    path = config.project_dir / "seeds" / "engagement_alert_rules.csv"
+    if not path.exists():
+        config.problems.append(Problem(_relative(path, config.project_dir), "-", "missing file",
+                                       "the seed is required; a header-only file raises no alerts"))
+        return
+    file = _relative(path, config.project_dir)
+    rows = _read_seed(path, ALERT_RULES_COLUMNS, config)
+    if rows is None:
+        return
+    declared = {model.name for model in config.models}
+    seen: dict[tuple[str, str], int] = {}
+    settings = ("min_points", "min_percent", "periods", "days")
+    for line, row in rows:
+        model, alert_type = row["score_model"], row["alert_type"]
+        if model in config.refused:
+            continue
+        where = f"row {line}"
+        if model not in declared:
+            config.problems.append(Problem(file, where, f"score_model={model!r}",
+                                           f"no such score model; declared: {', '.join(sorted(declared)) or 'none'}"))
+        if alert_type not in ALERT_SETTINGS:
+            config.problems.append(Problem(file, where, f"alert_type={alert_type!r}",
+                                           f"alert_type must be one of {', '.join(ALERT_SETTINGS)}"))
+            continue
+        if (model, alert_type) in seen:
+            config.problems.append(Problem(file, where, f"score_model={model!r}, alert_type={alert_type!r}",
+                                           f"one row per score model and alert type (also row {seen[(model, alert_type)]})"))
+        seen.setdefault((model, alert_type), line)
+        wanted = ALERT_SETTINGS[alert_type]
+        for column in settings:
+            text = row[column].strip()
+            if column not in wanted:
+                if text:
+                    config.problems.append(Problem(file, where, f"{column}={text!r}",
+                                                   f"a {alert_type} rule leaves {column} blank"))
+                continue
+            if not text:
+                continue
+            if column in ("periods", "days"):
+                if not re.fullmatch(r"[0-9]{1,5}", text) or int(text) < 1:
+                    config.problems.append(Problem(file, where, f"{column}={text!r}",
+                                                   f"{column} must be a whole number from 1 to 99999"))
+            else:
+                number = _number(text, file, line, column, config, False)
+                if number is not None and (number <= 0 or (column == "min_percent" and number > 100)):
+                    limit = "above 0 and at most 100" if column == "min_percent" else "above 0"
+                    config.problems.append(Problem(file, where, f"{column}={text!r}", f"{column} must be {limit}"))
+        if wanted and not any(row[column].strip() for column in wanted):
+            config.problems.append(Problem(file, where, f"{' and '.join(wanted)} blank",
+                                           f"a {alert_type} rule needs {' or '.join(wanted)}"))
+
+
 def normalize_event_type(text: str) -> str:
     """The staging model's normalization, for checking the alias seed (same rule, written in Python)."""
     return re.sub(r"^_+|_+$", "", re.sub(r"[\s.\-]+", "_", text.strip().lower()))
@@ -754,6 +814,7 @@ def check_configuration(project_dir: Path) -> Config:
     config = load_config(project_dir)
     check_weights(config)
     check_bands(config)
+    check_alert_rules(config)
     check_aliases(config)
     check_allow_list_rows(config)
     import engagement_semantics  # a module of its own; imported here, as it imports this one

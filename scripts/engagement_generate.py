@@ -20,6 +20,9 @@ identifiers or through the project's escaping macros, never pasted as raw text.
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import json
 from pathlib import Path
 
 from engagement_config import ScoreModel, Signal
@@ -371,7 +374,7 @@ class Generator:
         ctes += self.ctes
 
         period_columns = ["entity_id", "account_id", "group_id", "period_kind", "period_start", "period_end",
-                          "effective_end", "as_of_date", "is_first_period"]
+                          "effective_end", "as_of_date", "is_first_period", "last_event_on"]
         in_period = [m.measure for m in model.measures if m.kind in IN_PERIOD]
         as_of = [m.measure for m in model.measures if m.measure in self.as_of_kind]
         ratios = [m for m in model.measures if m.kind == "ratio"]
@@ -420,7 +423,7 @@ class Generator:
                  f"case when measured.period_kind = 'calendar' then {literal(model.period)} "
                  "else 'trailing' end as period_type",
                  "measured.period_start", "measured.period_end", "measured.effective_end", "measured.as_of_date",
-                 "measured.is_first_period", "signals.signal", "signals.measure",
+                 "measured.is_first_period", "measured.last_event_on", "signals.signal", "signals.measure",
                  f"case signals.measure\n{picks}\n        end as measure_value"]
         ctes.append(block("final", "    select\n        " + ",\n        ".join(final)
                           + f"\n    from measured\n    cross join (\n{signals}\n    ) as signals"))
@@ -474,6 +477,26 @@ def _python_literal(value) -> str:
     return repr(str(value))
 
 
+def declaration_hash(model: ScoreModel) -> str:
+    """A stable hash of what a declaration means: its settings and signals, without descriptions,
+    line numbers or the file name, so a comment or a reworded description keeps the version."""
+    def meaning(value):
+        if isinstance(value, dict):
+            return {key: meaning(item) for key, item in sorted(value.items())
+                    if key not in {"description", "line", "key_lines", "source"}}
+        if isinstance(value, (list, tuple)):
+            return [meaning(item) for item in value]
+        return value
+    text = json.dumps(meaning(dataclasses.asdict(model)), sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def allow_lists(model: ScoreModel) -> list[tuple[str, str]]:
+    """The allow-list seeds a model reads, with the column holding the allowed values."""
+    found = {(m.params["allow_list"], m.params["property"]) for m in model.measures if "allow_list" in m.params}
+    return sorted(found)
+
+
 def render_registry(models: list[ScoreModel]) -> str:
     columns = property_columns(models)
     lines = [header(", ".join(model.source for model in models)),
@@ -485,11 +508,15 @@ def render_registry(models: list[ScoreModel]) -> str:
             "entity_type": model.entity_type, "entity_column": model.entity_column or None,
             "period": model.period, "window_days": model.window_days, "cold_start": model.cold_start,
             "private": model.private, "rolls_up": model.rolls_up, "group_property": model.group_property,
-            "min_group_size": model.min_group_size,
+            "min_group_size": model.min_group_size, "declaration_hash": declaration_hash(model),
         }
         lines.append(f"        '{model.name}': {{")
         for key, value in fields.items():
             lines.append(f"            '{key}': {_python_literal(value)},")
+        lines.append("            'allow_lists': [")
+        for seed, column in allow_lists(model):
+            lines.append(f"                {{'seed': '{seed}', 'column': '{column}'}},")
+        lines.append("            ],")
         lines.append("            'signals': [")
         for signal in model.signals:
             lines.append(f"                {{'signal': '{signal.signal}', 'measure': '{signal.measure}', "

@@ -48,6 +48,10 @@ RESERVED_MEASURE_NAMES = frozenset({
     "group_id", "period_kind", "period_type", "is_first_period", "percentile", "is_banded", "is_lowest_band",
     "is_in_scope", "member", "members", "as_of", "window_start", "window_end", "window_days", "is_new",
     "account_rank", "group_rank", "n", "events",
+    # the periods spine's latest event, and the change, alert and history columns
+    "last_event_on", "period_number", "previous_score", "previous_normalized_score", "previous_band",
+    "previous_band_order", "score_change", "normalized_change", "band_change", "periods_in_lowest_band",
+    "days_since_last_event", "weights_version", "alert_type", "recorded_at", "rule_text",
 })
 IDENTIFIER_BYTES = 63  # PostgreSQL cuts longer identifiers (NAMEDATALEN - 1)
 # decimal(18, 4) holds 14 digits before the point; scores are sums of points, and normalizing

@@ -105,6 +105,7 @@ carried_forward as (
         periods.effective_end,
         periods.as_of_date,
         periods.is_first_period,
+        periods.last_event_on,
         coalesce(period_activity.{{ adapter.quote('readers') }}, 0) as {{ adapter.quote('readers') }},
         coalesce(period_activity.{{ adapter.quote('reads_completed') }}, 0) as {{ adapter.quote('reads_completed') }},
         coalesce(period_activity.{{ adapter.quote('shares') }}, 0) as {{ adapter.quote('shares') }}
@@ -130,6 +131,7 @@ calendar_measures as (
         carried_forward.effective_end,
         carried_forward.as_of_date,
         carried_forward.is_first_period,
+        carried_forward.last_event_on,
         cast(carried_forward.{{ adapter.quote('readers') }} as {{ engagement_type_double() }}) as {{ adapter.quote('readers') }},
         cast(carried_forward.{{ adapter.quote('reads_completed') }} as {{ engagement_type_double() }}) as {{ adapter.quote('reads_completed') }},
         cast(carried_forward.{{ adapter.quote('shares') }} as {{ engagement_type_double() }}) as {{ adapter.quote('shares') }}
@@ -149,6 +151,7 @@ trailing_measures as (
         periods.effective_end,
         periods.as_of_date,
         periods.is_first_period,
+        periods.last_event_on,
         cast(coalesce(period_activity.{{ adapter.quote('readers') }}, 0) as {{ engagement_type_double() }}) as {{ adapter.quote('readers') }},
         cast(coalesce(period_activity.{{ adapter.quote('reads_completed') }}, 0) as {{ engagement_type_double() }}) as {{ adapter.quote('reads_completed') }},
         cast(coalesce(period_activity.{{ adapter.quote('shares') }}, 0) as {{ engagement_type_double() }}) as {{ adapter.quote('shares') }}
@@ -199,6 +202,7 @@ final as (
         measured.effective_end,
         measured.as_of_date,
         measured.is_first_period,
+        measured.last_event_on,
         signals.signal,
         signals.measure,
         case signals.measure

@@ -107,6 +107,7 @@ carried_forward as (
         periods.effective_end,
         periods.as_of_date,
         periods.is_first_period,
+        periods.last_event_on,
         period_activity.{{ adapter.quote('survey_score') }} as {{ adapter.quote('survey_score') }},
         coalesce(period_activity.{{ adapter.quote('recognitions') }}, 0) as {{ adapter.quote('recognitions') }},
         coalesce(period_activity.{{ adapter.quote('absence_days') }}, 0) as {{ adapter.quote('absence_days') }}
@@ -132,6 +133,7 @@ calendar_measures as (
         carried_forward.effective_end,
         carried_forward.as_of_date,
         carried_forward.is_first_period,
+        carried_forward.last_event_on,
         cast(carried_forward.{{ adapter.quote('survey_score') }} as {{ engagement_type_double() }}) as {{ adapter.quote('survey_score') }},
         cast(carried_forward.{{ adapter.quote('recognitions') }} as {{ engagement_type_double() }}) as {{ adapter.quote('recognitions') }},
         cast(carried_forward.{{ adapter.quote('absence_days') }} as {{ engagement_type_double() }}) as {{ adapter.quote('absence_days') }}
@@ -151,6 +153,7 @@ trailing_measures as (
         periods.effective_end,
         periods.as_of_date,
         periods.is_first_period,
+        periods.last_event_on,
         cast(period_activity.{{ adapter.quote('survey_score') }} as {{ engagement_type_double() }}) as {{ adapter.quote('survey_score') }},
         cast(coalesce(period_activity.{{ adapter.quote('recognitions') }}, 0) as {{ engagement_type_double() }}) as {{ adapter.quote('recognitions') }},
         cast(coalesce(period_activity.{{ adapter.quote('absence_days') }}, 0) as {{ engagement_type_double() }}) as {{ adapter.quote('absence_days') }}
@@ -201,6 +204,7 @@ final as (
         measured.effective_end,
         measured.as_of_date,
         measured.is_first_period,
+        measured.last_event_on,
         signals.signal,
         signals.measure,
         case signals.measure

@@ -159,6 +159,7 @@ carried_forward as (
         periods.effective_end,
         periods.as_of_date,
         periods.is_first_period,
+        periods.last_event_on,
         cast(coalesce(period_activity.{{ adapter.quote('key_feature_share') }}, 0) as {{ engagement_type_double() }})
             / nullif((select count(*) from allowed__key_feature_share), 0) as {{ adapter.quote('key_feature_share') }},
         coalesce(
@@ -198,6 +199,7 @@ calendar_measures as (
         carried_forward.effective_end,
         carried_forward.as_of_date,
         carried_forward.is_first_period,
+        carried_forward.last_event_on,
         cast(carried_forward.{{ adapter.quote('key_feature_share') }} as {{ engagement_type_double() }}) as {{ adapter.quote('key_feature_share') }},
         cast(carried_forward.{{ adapter.quote('dau_over_mau') }} as {{ engagement_type_double() }}) as {{ adapter.quote('dau_over_mau') }},
         cast(carried_forward.{{ adapter.quote('users_gained') }} as {{ engagement_type_double() }}) as {{ adapter.quote('users_gained') }},
@@ -218,6 +220,7 @@ trailing_measures as (
         periods.effective_end,
         periods.as_of_date,
         periods.is_first_period,
+        periods.last_event_on,
         cast(cast(coalesce(period_activity.{{ adapter.quote('key_feature_share') }}, 0) as {{ engagement_type_double() }})
             / nullif((select count(*) from allowed__key_feature_share), 0) as {{ engagement_type_double() }}) as {{ adapter.quote('key_feature_share') }},
         cast(coalesce(
@@ -278,6 +281,7 @@ final as (
         measured.effective_end,
         measured.as_of_date,
         measured.is_first_period,
+        measured.last_event_on,
         signals.signal,
         signals.measure,
         case signals.measure

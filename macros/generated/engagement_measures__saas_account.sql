@@ -140,6 +140,7 @@ carried_forward as (
         periods.effective_end,
         periods.as_of_date,
         periods.is_first_period,
+        periods.last_event_on,
         coalesce(period_activity.{{ adapter.quote('active_users') }}, 0) as {{ adapter.quote('active_users') }},
         coalesce(period_activity.{{ adapter.quote('account_login_days') }}, 0) as {{ adapter.quote('account_login_days') }},
         latest__seats_used.latest_value as seats_used__in_period,
@@ -191,6 +192,7 @@ calendar_measures as (
         carried_forward.effective_end,
         carried_forward.as_of_date,
         carried_forward.is_first_period,
+        carried_forward.last_event_on,
         cast(carried_forward.{{ adapter.quote('active_users') }} as {{ engagement_type_double() }}) as {{ adapter.quote('active_users') }},
         cast(carried_forward.{{ adapter.quote('account_login_days') }} as {{ engagement_type_double() }}) as {{ adapter.quote('account_login_days') }},
         cast(max(carried_forward.seats_used__in_period) over (
@@ -216,6 +218,7 @@ trailing_measures as (
         periods.effective_end,
         periods.as_of_date,
         periods.is_first_period,
+        periods.last_event_on,
         cast(coalesce(period_activity.{{ adapter.quote('active_users') }}, 0) as {{ engagement_type_double() }}) as {{ adapter.quote('active_users') }},
         cast(coalesce(period_activity.{{ adapter.quote('account_login_days') }}, 0) as {{ engagement_type_double() }}) as {{ adapter.quote('account_login_days') }},
         last_period.{{ adapter.quote('seats_used') }},
@@ -272,6 +275,7 @@ final as (
         measured.effective_end,
         measured.as_of_date,
         measured.is_first_period,
+        measured.last_event_on,
         signals.signal,
         signals.measure,
         case signals.measure

@@ -14,6 +14,9 @@
             'rolls_up': none,
             'group_property': none,
             'min_group_size': 1,
+            'declaration_hash': '276ac0e6bcc63281',
+            'allow_lists': [
+            ],
             'signals': [
                 {'signal': 'session_time', 'measure': 'avg_session_minutes', 'kind': 'average'},
                 {'signal': 'articles_read', 'measure': 'articles_read', 'kind': 'count'},
@@ -31,6 +34,9 @@
             'rolls_up': none,
             'group_property': none,
             'min_group_size': 1,
+            'declaration_hash': '0a7a1132bf054973',
+            'allow_lists': [
+            ],
             'signals': [
                 {'signal': 'readers', 'measure': 'readers', 'kind': 'distinct_entities'},
                 {'signal': 'completions', 'measure': 'reads_completed', 'kind': 'count'},
@@ -47,6 +53,9 @@
             'rolls_up': none,
             'group_property': 'department',
             'min_group_size': 5,
+            'declaration_hash': 'abf4ebd7736780df',
+            'allow_lists': [
+            ],
             'signals': [
                 {'signal': 'survey', 'measure': 'survey_score', 'kind': 'scale_average'},
                 {'signal': 'recognition', 'measure': 'recognitions', 'kind': 'count'},
@@ -63,6 +72,9 @@
             'rolls_up': none,
             'group_property': none,
             'min_group_size': 1,
+            'declaration_hash': '6c39c47937d5d58d',
+            'allow_lists': [
+            ],
             'signals': [
                 {'signal': 'email_opens', 'measure': 'emails_opened', 'kind': 'count'},
                 {'signal': 'meetings', 'measure': 'meetings_attended', 'kind': 'count'},
@@ -80,6 +92,10 @@
             'rolls_up': none,
             'group_property': none,
             'min_group_size': 1,
+            'declaration_hash': 'ef480e30922660c9',
+            'allow_lists': [
+                {'seed': 'key_features', 'column': 'feature'},
+            ],
             'signals': [
                 {'signal': 'adoption', 'measure': 'key_feature_share', 'kind': 'distinct_values'},
                 {'signal': 'stickiness', 'measure': 'dau_over_mau', 'kind': 'daily_active_share'},
@@ -96,6 +112,9 @@
             'rolls_up': 'saas_customer',
             'group_property': none,
             'min_group_size': 1,
+            'declaration_hash': 'be4b51e2672e3f6c',
+            'allow_lists': [
+            ],
             'signals': [
                 {'signal': 'active_users', 'measure': 'active_users', 'kind': 'distinct_entities'},
                 {'signal': 'seat_utilization', 'measure': 'seat_utilization_pct', 'kind': 'ratio'},
@@ -113,6 +132,10 @@
             'rolls_up': none,
             'group_property': none,
             'min_group_size': 1,
+            'declaration_hash': '6bacc0dbad9b5b48',
+            'allow_lists': [
+                {'seed': 'key_features', 'column': 'feature'},
+            ],
             'signals': [
                 {'signal': 'login_frequency', 'measure': 'login_days', 'kind': 'active_days'},
                 {'signal': 'feature_adoption', 'measure': 'features_adopted', 'kind': 'distinct_values'},

@@ -86,6 +86,7 @@ final as (
         matched.effective_end,
         matched.as_of_date,
         matched.is_first_period,
+        matched.last_event_on,
         matched.signal,
         matched.measure,
         matched.measure_value,

@@ -38,8 +38,10 @@ scores as (
         period_type,
         period_start,
         period_end,
+        effective_end,
         as_of_date,
         is_first_period,
+        last_event_on,
         sum(points) as score,
         sum(case when best_points > 0 then best_points else 0 end) as max_score
     from points
@@ -53,8 +55,10 @@ scores as (
         period_type,
         period_start,
         period_end,
+        effective_end,
         as_of_date,
-        is_first_period
+        is_first_period,
+        last_event_on
 
 ),
 
@@ -115,8 +119,10 @@ final as (
         normalized.period_type,
         normalized.period_start,
         normalized.period_end,
+        normalized.effective_end,
         normalized.as_of_date,
         normalized.is_first_period,
+        normalized.last_event_on,
         cast(normalized.score as decimal(18, 4)) as score,
         cast(normalized.max_score as decimal(18, 4)) as max_score,
         cast(normalized.normalized_score as decimal(5, 2)) as normalized_score,

@@ -2,13 +2,15 @@
     The engagement score of every entity and calendar period of every score model (week, month or
     quarter, as each declares), from the period of the entity's first clean event through the
     as-of date's period, quiet periods included. Private models (individual employee scores) are
-    left out unless the var engagement__expose_private_scores allows them.
+    left out unless the var engagement__expose_private_scores allows them. Each row says how the
+    score moved since the entity's previous period (int_engagement_score_changes) and which rules
+    produced it (weights_version).
 -#}
 with
 
 scores as (
 
-    select * from {{ ref('int_engagement_scores') }}
+    select * from {{ ref('int_engagement_score_changes') }}
 
 ),
 
@@ -28,7 +30,13 @@ final as (
         band,
         period_type,
         percentile,
-        is_first_period
+        is_first_period,
+        previous_score,
+        previous_band,
+        score_change,
+        normalized_change,
+        band_change,
+        weights_version
     from scores
     where
         period_kind = 'calendar'

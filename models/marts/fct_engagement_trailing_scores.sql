@@ -10,7 +10,7 @@ with
 
 scores as (
 
-    select * from {{ ref('int_engagement_scores') }}
+    select * from {{ ref('int_engagement_score_changes') }}
 
 ),
 
@@ -30,7 +30,8 @@ final as (
         normalized_score,
         percentile,
         band,
-        is_first_period as is_new
+        is_first_period as is_new,
+        weights_version
     from scores
     where
         period_kind = 'trailing'

@@ -10,7 +10,8 @@ from conftest import DbtProject
 
 RAW_COLUMNS = ["event_id", "occurred_at", "user_id", "account_id", "event_type", "properties", "loaded_at"]
 MARTS = ["fct_engagement_scores", "fct_engagement_score_components", "fct_engagement_trailing_scores",
-         "fct_account_engagement", "fct_account_band_mix", "fct_group_engagement", "fct_events", "rejected_events"]
+         "fct_account_engagement", "fct_account_band_mix", "fct_group_engagement", "fct_events", "rejected_events",
+         "fct_engagement_alerts", "fct_engagement_current"]
 
 # Models and their data tests only: the seeds are built once per project, and unit tests do not
 # depend on the events.

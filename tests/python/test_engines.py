@@ -36,7 +36,12 @@ MARTS = {
     "fct_group_engagement": ["score_model", "group_id", "period_start"],
     "fct_events": ["event_id"],
     "rejected_events": None,
+    "fct_engagement_alerts": ["score_model", "entity_id", "period_start", "alert_type"],
+    "fct_engagement_current": ["score_model", "entity_id"],
+    "fct_engagement_score_history": ["score_model", "entity_id", "period_kind", "period_start"],
 }
+# Columns that differ by when a build ran, not by what it computed.
+RUN_TIME_COLUMNS = {"recorded_at"}
 
 
 def normalized(value):
@@ -51,7 +56,9 @@ def sort_key(row: tuple):
 
 
 def as_rows(columns: list[str], records) -> dict:
-    return {"columns": columns, "rows": sorted((tuple(normalized(v) for v in r) for r in records), key=sort_key)}
+    kept = [i for i, name in enumerate(columns) if name not in RUN_TIME_COLUMNS]
+    return {"columns": [columns[i] for i in kept],
+            "rows": sorted((tuple(normalized(r[i]) for i in kept) for r in records), key=sort_key)}
 
 
 def fetch(cursor) -> tuple[list[str], list[tuple]]:

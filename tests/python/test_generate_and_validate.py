@@ -194,6 +194,7 @@ DECLARATION = "score_models/saas_customer.yml"
 WEIGHTS = "seeds/engagement_weights.csv"
 BANDS = "seeds/engagement_bands.csv"
 ALIASES = "seeds/event_type_aliases.csv"
+ALERTS = "seeds/engagement_alert_rules.csv"
 
 CASES = {
     "unknown key": (DECLARATION, "    event_type: login\n", "    evnt_type: login\n",
@@ -227,6 +228,22 @@ CASES = {
     "alias with two targets": (ALIASES, "signin,login", "signin,login\nSign-In,feature_used",
                                ["seeds/event_type_aliases.csv:row", "maps to 'login'", "one canonical type"]),
     "bad header": (WEIGHTS, "score_model,signal,rule", "score_model,signal,rules", ["line 1", "header must be"]),
+    "unknown alert type": (ALERTS, "saas_customer,band_down,,,,", "saas_customer,band_drop,,,,",
+                           ["seeds/engagement_alert_rules.csv:row 3", "alert_type='band_drop'", "must be one of"]),
+    "alert rule for an unknown model": (ALERTS, "saas_customer,band_down,,,,", "saas_custmer,band_down,,,,",
+                                        ["row 3", "score_model='saas_custmer'", "no such score model"]),
+    "duplicate alert rule": (ALERTS, "saas_customer,band_down,,,,", "saas_customer,gone_quiet,,,,30",
+                             ["row 5", "one row per score model and alert type (also row 3)"]),
+    "alert setting of another type": (ALERTS, "saas_customer,sustained_low,,,2,", "saas_customer,sustained_low,,,2,7",
+                                      ["row 4", "days='7'", "a sustained_low rule leaves days blank"]),
+    "sudden drop without a threshold": (ALERTS, "saas_customer,sudden_drop,30,40,,", "saas_customer,sudden_drop,,,,",
+                                        ["row 2", "a sudden_drop rule needs min_points or min_percent"]),
+    "percent above 100": (ALERTS, "saas_customer,sudden_drop,30,40,,", "saas_customer,sudden_drop,30,140,,",
+                          ["row 2", "min_percent='140'", "at most 100"]),
+    "zero periods": (ALERTS, "saas_customer,sustained_low,,,2,", "saas_customer,sustained_low,,,0,",
+                     ["row 4", "periods='0'", "whole number from 1"]),
+    "fractional days": (ALERTS, "saas_customer,gone_quiet,,,,14", "saas_customer,gone_quiet,,,,1.5",
+                        ["row 5", "days='1.5'", "whole number"]),
 }
 
 
