@@ -125,3 +125,24 @@ def test_points_per_signal_and_current_scores_match_the_marts(mf, built_sample):
     for model, (entities, average) in expected.items():
         assert int(got[model]["current_entities"]) == entities and close(got[model]["current_average_normalized_score"],
                                                                          average)
+
+
+def test_band_moves_and_alerts_match_the_marts(mf, built_sample):
+    rows = mf.query("band_moves_down,band_moves_up", "engagement_score__score_model,metric_time__month")
+    expected = {(model, str(month)): (down, up) for model, month, down, up in built_sample.query(
+        """
+        select score_model, cast(date_trunc('month', period_start) as timestamp),
+               count(*) filter (where band_change = 'down'), count(*) filter (where band_change = 'up')
+        from fct_engagement_scores group by all
+        """)}
+    got = {(row["engagement_score__score_model"], row["metric_time__month"]): row for row in rows}
+    assert set(got) == set(expected) and sum(down for down, _ in expected.values()) > 0
+    for key, (down, up) in expected.items():
+        assert (int(got[key]["band_moves_down"]), int(got[key]["band_moves_up"])) == (down, up), key
+
+    rows = mf.query("alerts,alerted_entities", "engagement_alert__score_model,engagement_alert__alert_type")
+    expected = {(model, kind): (alerts, entities) for model, kind, alerts, entities in built_sample.query(
+        "select score_model, alert_type, count(*), count(distinct entity_id) from fct_engagement_alerts group by all")}
+    got = {(row["engagement_alert__score_model"], row["engagement_alert__alert_type"]):
+           (int(row["alerts"]), int(row["alerted_entities"])) for row in rows}
+    assert got == expected and len(expected) >= 4
