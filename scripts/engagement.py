@@ -19,6 +19,7 @@ from pathlib import Path
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_EVENTS = "data/sample_events.csv"
 DEFAULT_OUTCOMES = "data/sample_outcomes.csv"  # written beside the sample events (issue 12)
+DEFAULT_ACCOUNTS = "data/sample_accounts.csv"  # issue 13: the sample's CRM accounts, beside the events
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import engagement_config  # noqa: E402
@@ -333,6 +334,21 @@ def command_run(args: argparse.Namespace) -> int:
     if events is not None:
         dbt_vars["events_path"] = events
     dbt_vars.update(outcome_vars(outcomes, args.target, project_dir))
+    # --- issue 13: the optional CRM accounts (with the default sample: its accounts file) ---
+    accounts = args.accounts
+    if accounts is not None and (args.target or os.environ.get("ENGAGEMENT_TARGET") or "duckdb") != "duckdb":
+        raise UsageError("--accounts reads a file on DuckDB only; elsewhere name a table with the dbt vars "
+                         "accounts_schema and accounts_table")
+    if accounts is None and args.events is None and args.target in (None, "duckdb"):
+        if not (project_dir / DEFAULT_ACCOUNTS).exists():
+            import generate_sample_events
+
+            generate_sample_events.write_accounts_csv(generate_sample_events.sample_accounts(
+                generate_sample_events.read_rows(project_dir / DEFAULT_EVENTS), 42), project_dir / DEFAULT_ACCOUNTS)
+        accounts = DEFAULT_ACCOUNTS
+    if accounts is not None:
+        dbt_vars["accounts_path"] = accounts
+    # --- issue 13 (end) ---
     if args.as_of:
         dbt_vars["as_of_date"] = parse_date(args.as_of, "--as-of")
     settings_problems = engagement_settings.check_settings(args.target, dbt_vars)
@@ -389,6 +405,7 @@ def command_run(args: argparse.Namespace) -> int:
     print(f"\ndbt build succeeded in {elapsed:.1f} s; published to {publisher.location}.")
     print_summary(rows)
     print_review(review_rows)
+    print_report_location(args.target)
     return 0
 
 
@@ -404,6 +421,50 @@ def outcome_vars(outcomes: str | None, target: str | None, project_dir: Path) ->
     if not any(ch in outcomes for ch in "*?[") and not path.is_file():
         raise UsageError(f"--outcomes {outcomes!r}: no such file")
     return {"outcomes_path": outcomes}
+
+
+# --- issue 13: the HTML report (scripts/engagement_report.py) ---
+def published_duckdb(project_dir: Path) -> Path:
+    path = Path(os.environ.get("ENGAGEMENT_DUCKDB_PATH", engagement_settings.DEFAULT_DUCKDB_PATH))
+    return path if path.is_absolute() else project_dir / path
+
+
+def print_report_location(target: str | None) -> None:
+    """After a DuckDB run: writes the report beside the published file and says where it is."""
+    if (target or os.environ.get("ENGAGEMENT_TARGET") or "duckdb") != "duckdb":
+        print("\nreport: the HTML report reads DuckDB builds only (engagement.py report)")
+        return
+    import engagement_report
+
+    database = published_duckdb(Path.cwd())
+    try:
+        output = engagement_report.write_report(database, engagement_report.default_output(database))
+    except (engagement_report.ReportError, OSError) as error:
+        print(f"\nreport: not written: {error}", file=sys.stderr)
+        return
+    print(f"\nreport: {output} (open it in a browser; no network needed)")
+
+
+def command_report(args: argparse.Namespace) -> int:
+    import engagement_report
+
+    project_dir = Path(args.project_dir)
+    if (os.environ.get("ENGAGEMENT_TARGET") or "duckdb") != "duckdb":
+        raise UsageError("the report reads the published DuckDB file; ENGAGEMENT_TARGET is "
+                         f"{os.environ.get('ENGAGEMENT_TARGET')!r}")
+    database = Path(args.database) if args.database else published_duckdb(project_dir)
+    output = Path(args.output) if args.output else engagement_report.default_output(database)
+    if output.exists() and output.is_dir():
+        raise UsageError(f"--output {str(output)!r} is a folder; give a file name such as report.html")
+    try:
+        written = engagement_report.write_report(database, output)
+    except engagement_report.ReportError as error:
+        raise RuntimeError(str(error)) from None
+    except OSError as error:
+        raise UsageError(f"cannot write {str(output)!r}: {error.strerror}") from None
+    print(f"report: {written}")
+    return 0
+# --- issue 13 (end) ---
 
 
 def failed_guards(result, target: str | None, project_dir: Path) -> list[str]:
@@ -564,6 +625,8 @@ def build_parser() -> argparse.ArgumentParser:
                                       "generated when missing)")
     run.add_argument("--outcomes", help="outcomes file or glob, CSV or Parquet, for the review marts (DuckDB only; "
                                         "default: the sample's outcomes with the sample's events, else none)")
+    run.add_argument("--accounts", help="CRM accounts file, CSV or Parquet (DuckDB only; default: the sample's "
+                                        "accounts with the sample events, else none)")
     run.add_argument("--as-of", help="score as of this UTC date, YYYY-MM-DD (default: the latest clean event date)")
     run.add_argument("--target", help="dbt target from profiles.yml (default: ENGAGEMENT_TARGET or duckdb)")
     run.add_argument("--score-model", help="score only this model, declared in score_models/ (default: every one)")
@@ -624,6 +687,15 @@ def build_parser() -> argparse.ArgumentParser:
                       help="exit 1 when more than PCT%% of the entities change band (for CI)")
     diff.add_argument("--project-dir", default=str(PROJECT_DIR), help=argparse.SUPPRESS)
     diff.set_defaults(handler=command_diff)
+    report = commands.add_parser("report", help="write the HTML report of the published marts",
+                                 description="Write one self-contained HTML report (charts embedded, no network "
+                                             "needed) from the published DuckDB marts, read-only.")
+    report.add_argument("--output", help="HTML file to write (default: beside the DuckDB file, "
+                                         "data/engagement_report.html)")
+    report.add_argument("--database", help="DuckDB file to read (default: ENGAGEMENT_DUCKDB_PATH or "
+                                           "data/engagement.duckdb)")
+    report.add_argument("--project-dir", default=str(PROJECT_DIR), help=argparse.SUPPRESS)
+    report.set_defaults(handler=command_report)
 
     sample = commands.add_parser("sample", help="write the deterministic sample raw events",
                                  description="Write the deterministic sample of raw events (CSV).")

@@ -53,6 +53,16 @@ are inserted among them at positions drawn by random.Random(f"{seed}-mix"). They
 messes (a few type spellings that differ from the canonical name only in case and separators, so
 no alias row is needed; padded types; offsets; re-sent duplicates) but not the product's bad rows:
 only 8 bad copies among them (invalid timestamps, missing user or event ids).
+
+CRM accounts (issue 13, the optional `accounts` source): a second CSV beside the events
+(`sample_accounts.csv` next to `sample_events.csv`; --accounts-out), written from the account ids
+the events hold and drawn from its own random.Random(f"{seed}-crm"), so the events file is
+byte for byte what it was. Columns account_id, name, plan, arr, owner, region, plus the extra
+columns industry and customer_since (kept as they are in dim_accounts.attributes). Product accounts
+(acct_NNNN) get a plan (starter, growth, enterprise) and an ARR that grows with it; prospects
+(prospect-NNN) plan `prospect` and no ARR. About 4% of the product accounts are left out (the CRM
+lags behind the product), and 3 bad rows are added: a blank account_id, an ARR that is not a
+number, and a second, different row for an account already listed.
 """
 
 from __future__ import annotations
@@ -640,6 +650,70 @@ def outcomes_path_for(events_path: Path) -> Path:
     return events_path.with_name(name + events_path.suffix)
 
 
+ACCOUNT_COLUMNS = ["account_id", "name", "plan", "arr", "owner", "region", "industry", "customer_since"]
+ACCOUNT_PLANS = [("starter", 0.45, 3_000, 15_000), ("growth", 0.4, 15_000, 80_000), ("enterprise", 0.15, 80_000, 400_000)]
+ACCOUNT_OWNERS = ["Ada Park", "Bo Lindqvist", "Chioma Eze", "Dev Patel", "Elena Rossi", "Farid Haddad"]
+ACCOUNT_REGIONS = ["EMEA", "NA", "APAC", "LATAM"]
+ACCOUNT_INDUSTRIES = ["software", "retail", "finance", "health", "education", "manufacturing"]
+NAME_PARTS = (["Acme", "Blue", "Cedar", "Delta", "Ember", "Fjord", "Granite", "Harbor", "Iris", "Juniper",
+               "Kite", "Lumen", "Maple", "Nimbus", "Orbit", "Pine", "Quartz", "River", "Summit", "Tidal"],
+              ["Labs", "Systems", "Works", "Health", "Retail", "Capital", "Logistics", "Studio", "Foods", "Group"])
+
+
+def sample_accounts(rows: list[list[str]], seed: int) -> list[list[str]]:
+    """The CRM rows for the account ids of the events (see the module doc), in a shuffled order."""
+    rng = random.Random(f"{seed}-crm")
+    ids = sorted({row[3].strip() for row in rows if row[3].strip().startswith(("acct_", "prospect-"))})
+    out = []
+    for account in ids:
+        if account.startswith("acct_") and rng.random() < 0.04:
+            continue  # not in the CRM yet
+        name = f"{rng.choice(NAME_PARTS[0])} {rng.choice(NAME_PARTS[1])} ({account})"
+        owner, region, industry = rng.choice(ACCOUNT_OWNERS), rng.choice(ACCOUNT_REGIONS), rng.choice(ACCOUNT_INDUSTRIES)
+        since = (dt.date(2021, 1, 1) + dt.timedelta(days=rng.randrange(1400))).isoformat()
+        if account.startswith("prospect-"):
+            out.append([account, name, "prospect", "", owner, region, industry, ""])
+            continue
+        draw, plan = rng.random(), ACCOUNT_PLANS[-1]
+        for candidate in ACCOUNT_PLANS:
+            if draw < candidate[1]:
+                plan = candidate
+                break
+            draw -= candidate[1]
+        arr = round(rng.uniform(plan[2], plan[3]), -2)
+        out.append([account, name, plan[0], f"{arr:.2f}", owner, region, industry, since])
+    if out:
+        first = out[0]
+        out.append(["  ", "Nameless Inc", "growth", "20000.00", "Ada Park", "EMEA", "software", "2023-01-01"])
+        out.append([f"{first[0]}", f"{first[1]} (old CRM copy)", "starter", "1000.00", first[4], first[5], "", ""])
+        out.append(["acct_bad_arr", "Broken Arr Ltd", "growth", "twelve thousand", "Bo Lindqvist", "NA", "retail", ""])
+    rng.shuffle(out)
+    return out
+
+
+def accounts_path_for(events_path: Path) -> Path:
+    """sample_events.csv -> sample_accounts.csv; other names get _accounts added to their stem."""
+    stem = events_path.stem
+    stem = stem[: -len("_events")] + "_accounts" if stem.endswith("_events") else stem + "_accounts"
+    return events_path.with_name(stem + ".csv")
+
+
+def read_rows(path: Path) -> list[list[str]]:
+    """The rows of an events CSV written by write_csv (to make the accounts of an existing sample)."""
+    with path.open(newline="", encoding="utf-8") as handle:
+        reader = csv.reader(handle)
+        next(reader)
+        return [row for row in reader]
+
+
+def write_accounts_csv(rows: list[list[str]], path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        out = csv.writer(handle, lineterminator="\n")
+        out.writerow(ACCOUNT_COLUMNS)
+        out.writerows(rows)
+
+
 def write_csv(rows: list[list[str]], path: Path, columns: list[str] = COLUMNS) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", newline="", encoding="utf-8") as handle:
@@ -657,6 +731,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=42, help="random seed (default: %(default)s)")
     parser.add_argument("--outcomes-out", help="outcomes CSV to write (default: beside --out, 'events' in the "
                                                "name replaced by 'outcomes': data/sample_outcomes.csv)")
+    parser.add_argument("--accounts-out", help="CRM accounts CSV to write (default: beside --out, "
+                                               "sample_events.csv -> sample_accounts.csv)")
     args = parser.parse_args(argv)
     if args.users < 1 or args.months < 1:
         parser.error("--users and --months must be at least 1")
@@ -670,6 +746,10 @@ def main(argv: list[str] | None = None) -> int:
     outcomes_out = Path(args.outcomes_out) if args.outcomes_out else outcomes_path_for(Path(args.out))
     write_csv(outcomes, outcomes_out, OUTCOME_COLUMNS)
     print(f"wrote {len(outcomes)} outcomes to {outcomes_out}")
+    accounts_out = Path(args.accounts_out) if args.accounts_out else accounts_path_for(Path(args.out))
+    accounts = sample_accounts(rows, args.seed)
+    write_accounts_csv(accounts, accounts_out)
+    print(f"wrote {len(accounts)} CRM account rows to {accounts_out}")
     return 0
 
 

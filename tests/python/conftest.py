@@ -112,3 +112,24 @@ def copy_project(destination: Path) -> Path:
     for name in ["models", "macros", "seeds", "tests", "score_models"]:
         shutil.copytree(PROJECT_DIR / name, destination / name, ignore=ignore)
     return destination
+
+
+# --- issue 13: one build of the default sample (events and CRM accounts) for the read-only tests of
+# the semantic layer and the report. Tests must not write to it. ---
+@pytest.fixture(scope="session")
+def built_sample(tmp_path_factory, dbt_env) -> DbtProject:
+    """The default sample (1,000 users, 6 months, seed 42, with its sample_accounts.csv) built once."""
+    import sys
+
+    sys.path.insert(0, str(PROJECT_DIR / "scripts"))
+    import generate_sample_events
+
+    work_dir = tmp_path_factory.mktemp("built_sample")
+    events = work_dir / "sample_events.csv"
+    assert generate_sample_events.main(["--out", str(events)]) == 0
+    project = DbtProject(PROJECT_DIR, work_dir)
+    result, failures = project.build({"events_path": str(events), "accounts_path": str(work_dir / "sample_accounts.csv")},
+                                     "--exclude-resource-type", "unit_test")
+    assert result.success and not failures, failures
+    return project
+# --- issue 13 (end) ---

@@ -229,7 +229,8 @@ def test_main_job_on_the_sample(default_sample, tmp_path):
     events = default_sample
     database = tmp_path / "sample.duckdb"
     completed = subprocess.run(
-        [sys.executable, str(PROJECT_DIR / "scripts" / "engagement.py"), "run", "--events", str(events)],
+        [sys.executable, str(PROJECT_DIR / "scripts" / "engagement.py"), "run", "--events", str(events),
+         "--accounts", str(events.with_name("sample_accounts.csv"))],
         capture_output=True, text=True, env={**__import__("os").environ, "ENGAGEMENT_DUCKDB_PATH": str(database),
                                                "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"},
         timeout=600,
@@ -242,6 +243,9 @@ def test_main_job_on_the_sample(default_sample, tmp_path):
         assert heading in completed.stdout, completed.stdout[-3000:]
     for band in ("high", "medium", "at_risk", "hot", "warm", "cold"):
         assert f"  {band} " in completed.stdout
+    # issue 13: the report is written beside the published file, and run says where
+    report = tmp_path / "sample_report.html"
+    assert f"report: {report} (open it in a browser" in completed.stdout and report.stat().st_size > 1_000_000
 
     project = DbtProject(PROJECT_DIR, tmp_path)
     project.database = database
@@ -262,6 +266,9 @@ def test_main_job_on_the_sample(default_sample, tmp_path):
         """
     )
     assert gaps == []
+    # issue 13: the sample's CRM accounts, 3 bad rows kept with their reason
+    assert project.query("select count(*) from dim_accounts where is_in_crm")[0][0] > 150
+    assert project.query("select count(*) from fct_rejected_accounts")[0][0] == 3
     quiet = project.query("select count(*) from fct_engagement_score_components "
                           "where score_model = 'saas_customer' and signal = 'inactivity' and points < 0")[0][0]
     assert quiet > 0
@@ -285,7 +292,8 @@ def test_a_build_that_spills_to_disk_gives_the_same_scores(default_sample, tmp_p
         spill_dirs = [tmp_path / f"{database.name}.building.tmp", tmp_path / f"{database.name}.tmp"]
         with open(tmp_path / "run.log", "w") as log:
             build = subprocess.Popen(
-                [sys.executable, str(PROJECT_DIR / "scripts" / "engagement.py"), "run", "--events", str(events)],
+                [sys.executable, str(PROJECT_DIR / "scripts" / "engagement.py"), "run", "--events", str(events),
+         "--accounts", str(events.with_name("sample_accounts.csv"))],
                 stdout=log, stderr=subprocess.STDOUT, text=True,
                 env={**os.environ, "ENGAGEMENT_DUCKDB_PATH": str(database), "ENGAGEMENT_THREADS": "2",
                      "ENGAGEMENT_DUCKDB_MEMORY_LIMIT": memory_limit, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"},

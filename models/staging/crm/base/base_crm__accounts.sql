@@ -1,0 +1,63 @@
+{#-
+    The optional CRM accounts source, the six known columns as text (name and owner renamed
+    account_name and account_owner) plus the whole row as JSON
+    (`attributes`, so extra columns are kept whatever they are called). When no accounts source is
+    configured it is empty, with the same columns, and the build goes on without account attributes.
+-#}
+{%- if engagement_accounts_configured() -%}
+    {%- do engagement_check_identifier(var('accounts_schema', 'raw'), "var 'accounts_schema'") -%}
+    {%- if var('accounts_table', none) -%}
+        {%- do engagement_check_identifier(var('accounts_table'), "var 'accounts_table'") -%}
+    {%- endif -%}
+    {%- if var('accounts_database', none) is not none -%}
+        {%- do engagement_check_identifier(var('accounts_database'), "var 'accounts_database'", kind='database') -%}
+    {%- endif %}
+with
+
+source as (
+
+    select * from {{ source('crm', 'accounts') }}
+
+),
+
+final as (
+
+    select
+        cast(source.account_id as {{ dbt.type_string() }}) as account_id,
+        cast(source.name as {{ dbt.type_string() }}) as account_name,
+        cast(source.plan as {{ dbt.type_string() }}) as plan,
+        cast(source.arr as {{ dbt.type_string() }}) as arr,
+        cast(source.owner as {{ dbt.type_string() }}) as account_owner,
+        cast(source.region as {{ dbt.type_string() }}) as region,
+        {{ engagement_row_json('source') }} as attributes
+    from source
+
+)
+
+select * from final
+{%- else %}
+with
+
+no_source as (
+
+    select 1 as placeholder
+
+),
+
+final as (
+
+    select
+        cast(null as {{ dbt.type_string() }}) as account_id,
+        cast(null as {{ dbt.type_string() }}) as account_name,
+        cast(null as {{ dbt.type_string() }}) as plan,
+        cast(null as {{ dbt.type_string() }}) as arr,
+        cast(null as {{ dbt.type_string() }}) as account_owner,
+        cast(null as {{ dbt.type_string() }}) as region,
+        cast(null as {{ dbt.type_string() }}) as attributes
+    from no_source
+    where 1 = 0
+
+)
+
+select * from final
+{%- endif %}
