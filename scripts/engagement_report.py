@@ -24,7 +24,6 @@ import duckdb
 
 TOP_ROWS = 10
 ACCOUNT_ROWS = 25
-OUTCOME_MARTS = ("fct_engagement_outcome_rates", "fct_outcome_rates_by_band", "fct_engagement_outcomes")
 
 
 class ReportError(Exception):
@@ -194,22 +193,27 @@ def score_by_plan(marts: Marts) -> list[tuple]:
         """)
 
 
-def outcome_mart(marts: Marts) -> str | None:
-    """The outcomes mart of this build, when it has one with score_model, band and a *_rate column."""
-    for name in OUTCOME_MARTS + tuple(sorted(table for table in marts.tables if "outcome" in table)):
-        if name in marts.tables:
-            columns = marts.columns(name)
-            if {"score_model", "band"} <= set(columns) and any(column.endswith("_rate") for column in columns):
-                return name
-    return None
+OUTCOME_RATES_SQL = """
+select
+    score_model,
+    outcome,
+    band,
+    min(band_order) as band_order,
+    sum(entities) as entities,
+    sum(entities_with_outcome) as entities_with_outcome,
+    sum(entities_with_outcome) * 1.0 / nullif(sum(entities), 0) as outcome_rate
+from fct_engagement_outcome_calibration
+group by score_model, outcome, band
+order by score_model, outcome, band_order, band
+"""
 
 
-def outcome_rates(marts: Marts, table: str) -> tuple[list[str], list[tuple]]:
-    rate_columns = [column for column in marts.columns(table) if column.endswith("_rate")]
-    # names come from information_schema and are quoted; no user value reaches this SQL
-    quoted = ", ".join('"' + column.replace('"', '""') + '"' for column in rate_columns)
-    rows = marts.rows(f'select score_model, band, {quoted} from "{table}" order by score_model, band')
-    return rate_columns, rows
+def outcome_rates(marts: Marts) -> list[tuple]:
+    """Per model, outcome and band, pooled over the reviewed periods: entities, how many had the
+    outcome within the horizon, and the rate (fct_engagement_outcome_calibration; none without outcomes)."""
+    if "fct_engagement_outcome_calibration" not in marts.tables:
+        return []
+    return marts.rows(OUTCOME_RATES_SQL)
 
 
 # --- HTML ---
@@ -377,17 +381,22 @@ def accounts_section(marts: Marts, charts: Charts) -> str:
 
 def outcomes_section(marts: Marts, charts: Charts) -> str:
     parts = ['<section id="outcomes"><h2>Outcome rates by band</h2>']
-    table_name = outcome_mart(marts)
-    if table_name is None:
-        parts.append('<p class="missing" id="outcomes-missing">No outcomes table in this build.</p></section>')
+    rows = outcome_rates(marts)
+    if not rows:
+        parts.append('<p class="missing" id="outcomes-missing">No outcomes in this build.</p></section>')
         return "".join(parts)
-    rate_columns, rows = outcome_rates(marts, table_name)
-    parts.append(f"<p>From <code>{esc(table_name)}</code>.</p>")
+    parts.append("<p>The share of entities with each outcome within the horizon after a period, by the band "
+                 "they were in, pooled over the reviewed periods (<code>fct_engagement_outcome_calibration</code>). "
+                 "A score that works shows the rate of a bad outcome rising towards the lowest band.</p>")
     parts.append(charts.figure("chart-outcomes", [
-        {"type": "bar", "name": column, "x": [f"{row[0]} / {row[1]}" for row in rows], "y": [row[2 + i] for row in rows]}
-        for i, column in enumerate(rate_columns)], {"barmode": "group", "yaxis": {"title": "rate"}}))
-    parts.append(table("outcomes", ["score model", "band", *rate_columns],
-                       [[cell(row[0]), cell(row[1]), *[cell(value, "share") for value in row[2:]]] for row in rows]))
+        {"type": "bar", "name": f"{model} / {outcome}",
+         "x": [row[2] for row in rows if (row[0], row[1]) == (model, outcome)],
+         "y": [float(row[6] or 0) for row in rows if (row[0], row[1]) == (model, outcome)]}
+        for model, outcome in dict.fromkeys((row[0], row[1]) for row in rows)],
+        {"barmode": "group", "yaxis": {"title": "outcome rate", "tickformat": ".0%"}}))
+    parts.append(table("outcomes", ["score model", "outcome", "band", "entities", "with the outcome", "rate"],
+                       [[cell(row[0]), cell(row[1]), cell(row[2]), cell(row[4], "int"), cell(row[5], "int"),
+                         cell(row[6], "share")] for row in rows]))
     parts.append("</section>")
     return "".join(parts)
 

@@ -118,7 +118,8 @@ def copy_project(destination: Path) -> Path:
 # the semantic layer and the report. Tests must not write to it. ---
 @pytest.fixture(scope="session")
 def built_sample(tmp_path_factory, dbt_env) -> DbtProject:
-    """The default sample (1,000 users, 6 months, seed 42, with its sample_accounts.csv) built once."""
+    """The default sample (1,000 users, 6 months, seed 42, with its sample_accounts.csv and
+    sample_outcomes.csv) built once."""
     import sys
 
     sys.path.insert(0, str(PROJECT_DIR / "scripts"))
@@ -128,7 +129,8 @@ def built_sample(tmp_path_factory, dbt_env) -> DbtProject:
     events = work_dir / "sample_events.csv"
     assert generate_sample_events.main(["--out", str(events)]) == 0
     project = DbtProject(PROJECT_DIR, work_dir)
-    result, failures = project.build({"events_path": str(events), "accounts_path": str(work_dir / "sample_accounts.csv")},
+    result, failures = project.build({"events_path": str(events), "accounts_path": str(work_dir / "sample_accounts.csv"),
+                                      "outcomes_path": str(work_dir / "sample_outcomes.csv")},
                                      "--exclude-resource-type", "unit_test")
     assert result.success and not failures, failures
     return project

@@ -114,8 +114,9 @@ def test_the_report_renders_in_chromium_with_the_marts_numbers(built_sample, bro
             })""")
         models = [model for (model,) in built_sample.query(
             "select distinct score_model from fct_engagement_scores order by 1")]
-        # four charts per model (band mix, distribution, drops, signals) and the accounts by plan
-        assert len(charts) == 4 * len(models) + 1
+        # four charts per model (band mix, distribution, drops, signals), the accounts by plan and
+        # the outcome rates by band
+        assert len(charts) == 4 * len(models) + 2
         for chart_id, width, height, traces, marks in charts:
             assert width > 100 and height > 100 and traces > 0 and marks > 0, chart_id
 
@@ -188,7 +189,18 @@ def test_the_report_renders_in_chromium_with_the_marts_numbers(built_sample, bro
             group by all order by 1, 2
             """)
         assert rows_equal(table_values(page, "accounts-by-plan"), plans) and len(plans) >= 4
-        assert page.text_content("#outcomes-missing") == "No outcomes table in this build."
+        # outcome rates by band, pooled over the reviewed periods (the sample has outcomes)
+        outcomes = built_sample.query(
+            """
+            select c.score_model, c.outcome, c.band, sum(c.entities), sum(c.entities_with_outcome),
+                   sum(c.entities_with_outcome) * 1.0 / sum(c.entities)
+            from fct_engagement_outcome_calibration as c
+            group by all order by c.score_model, c.outcome, min(c.band_order), c.band
+            """)
+        assert outcomes and rows_equal(table_values(page, "outcomes"), outcomes)
+        churned_at_risk = [row for row in outcomes if row[1] == "churned" and row[2] == "at_risk"][0]
+        churned_high = [row for row in outcomes if row[1] == "churned" and row[2] == "high"][0]
+        assert churned_at_risk[5] > churned_high[5]  # the sample's hidden relation shows
         screenshot = tmp_path / "report.png"
         page.screenshot(path=str(screenshot), full_page=True)
         assert screenshot.stat().st_size > 50_000
@@ -212,17 +224,20 @@ def test_values_from_the_data_stay_text(hostile_database, browser, tmp_path):
 
 
 def test_without_an_alerts_table_the_report_says_so(built_sample, tmp_path):
-    """A build without fct_engagement_alerts (an older one) still gets a report, which says so."""
+    """A build without fct_engagement_alerts (an older one) still gets a report, which says so; and
+    one without outcomes (the calibration mart empty) says that."""
     copy = tmp_path / "engagement.duckdb"
     shutil.copy2(built_sample.database, copy)
     with duckdb.connect(str(copy)) as connection:
         connection.execute("drop table fct_engagement_alerts")
+        connection.execute("delete from fct_engagement_outcome_calibration")
     output = tmp_path / "report.html"
     done = write_report(copy, output)
     assert done.returncode == 0, done.stderr
     page = output.read_text(encoding="utf-8")
     assert 'id="alerts-saas-customer">No alerts table in this build' in page
     assert '<table id="alerts-saas-customer">' not in page
+    assert 'id="outcomes-missing">No outcomes in this build.' in page
 
 
 def test_report_cli_errors_are_one_line(tmp_path):

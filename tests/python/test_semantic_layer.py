@@ -146,3 +146,18 @@ def test_band_moves_and_alerts_match_the_marts(mf, built_sample):
     got = {(row["engagement_alert__score_model"], row["engagement_alert__alert_type"]):
            (int(row["alerts"]), int(row["alerted_entities"])) for row in rows}
     assert got == expected and len(expected) >= 4
+
+
+def test_outcome_rate_by_band_matches_the_calibration_mart(mf, built_sample):
+    rows = mf.query("outcome_rate", "engagement_outcome_calibration__score_model,"
+                    "engagement_outcome_calibration__outcome,engagement_outcome_calibration__band")
+    expected = {(model, outcome, band): rate for model, outcome, band, rate in built_sample.query(
+        """
+        select score_model, outcome, band, sum(entities_with_outcome) * 1.0 / sum(entities)
+        from fct_engagement_outcome_calibration group by all
+        """)}
+    got = {(row["engagement_outcome_calibration__score_model"], row["engagement_outcome_calibration__outcome"],
+            row["engagement_outcome_calibration__band"]): row["outcome_rate"] for row in rows}
+    assert set(got) == set(expected) and len(expected) >= 3
+    for key, rate in expected.items():
+        assert close(got[key], rate), key
