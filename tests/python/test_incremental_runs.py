@@ -135,10 +135,11 @@ def run_in_batches(incremental: DbtProject, full: DbtProject, batches: list[list
 
 def test_integration_fixture_in_batches_gives_the_full_build(tmp_path, dbt_env):
     rows = read_events(FIXTURES_DIR / "integration" / "raw_events.csv")
-    # a row stamped far in the future must not hold back the watermark (it would lose every later row)
-    rows.append(("future_load", "2025-03-10T10:00:00Z", "u1", "acct_01", "login", "", "2099-01-01T00:00:00Z"))
     batches = in_batches(rows, 3, random.Random(3))
     assert len(batches) == 3 and all(batches)
+    # a row stamped far in the future, loaded first, must not become the watermark (every later row
+    # would be lost)
+    batches[0].append(("future_load", "2025-03-10T10:00:00Z", "u1", "acct_01", "login", "", "2099-01-01T00:00:00Z"))
     (tmp_path / "incremental").mkdir()
     (tmp_path / "full").mkdir()
     incremental = DbtProject(PROJECT_DIR, tmp_path / "incremental", full_refresh=False)
@@ -197,3 +198,139 @@ def test_drawn_event_sets_in_batches_give_the_full_build(seeded_pair):
         check = seed(int(RANDOM_SEED))(check)
     check()
     assert len(compared) == EXAMPLES and any(count > 1 for count in compared), compared
+
+
+# PostgreSQL and Spark: one batched sequence each, through `engagement.py run` (write, audit,
+# publish), so that the publish step's carry-over is tested too. A test-only incremental model
+# (one row per run, appended) shows that every incremental model continues from its published
+# table, not only the ones this project ships.
+RUN_LOG_MODEL = """{{ config(materialized='incremental') }}
+select '{{ invocation_id }}' as invocation_id, count(*) as raw_rows_parsed
+from {{ ref('int_events_deduplicated') }}
+"""
+
+
+def project_with_run_log(destination: Path) -> Path:
+    from test_publish import copy_project_with_cli
+
+    project_dir = copy_project_with_cli(destination)
+    (project_dir / "models" / "intermediate" / "int_test_run_log.sql").write_text(RUN_LOG_MODEL)
+    return project_dir
+
+
+def cli_sequence(run, load, read, batches: list[list[tuple]]) -> list[str]:
+    """Each batch loaded (the source growing) and published by an incremental run, then the same rows
+    by --full-refresh: the tables that differ, and the run log's rows after each."""
+    import collections
+
+    loaded = []
+    for batch in batches:
+        loaded += batch
+        load(loaded)
+        assert run() == 0
+    incremental = read()
+    assert len(incremental["int_test_run_log"]) == len(batches)  # one row per run: carried over each time
+    assert run("--full-refresh") == 0
+    full = read()
+    assert len(full["int_test_run_log"]) == 1
+    problems = []
+    for table in compared_tables():
+        before, after = collections.Counter(full[table]), collections.Counter(incremental[table])
+        if before != after:
+            problems.append(f"{table}: {sorted(before - after, key=repr)[:2]} only in the full build; "
+                            f"{sorted(after - before, key=repr)[:2]} only after the incremental runs")
+    return problems
+
+
+def fixture_batches() -> list[list[tuple]]:
+    batches = in_batches(read_events(FIXTURES_DIR / "integration" / "raw_events.csv"), 3, random.Random(3))
+    assert len(batches) == 3 and all(batches)
+    return batches
+
+
+@pytest.mark.postgres
+def test_postgres_batches_published_incrementally_give_the_full_build(tmp_path, dbt_env, monkeypatch):
+    import sys
+
+    from engines import PostgresServer, find_postgres_bin
+
+    sys.path.insert(0, str(PROJECT_DIR / "scripts"))
+    import engagement
+
+    project_dir = project_with_run_log(tmp_path / "project")
+    bin_dir = find_postgres_bin()
+    assert bin_dir is not None, "PostgreSQL server binaries not found: `make system-deps` installs them (Debian)"
+    server = PostgresServer(bin_dir)
+    try:
+        server.start()
+        for name, value in {**server.env(), "ENGAGEMENT_SCHEMA": "engagement"}.items():
+            monkeypatch.setenv(name, value)
+        monkeypatch.chdir(project_dir)
+
+        def run(*extra):
+            return engagement.main(["run", "--target", "postgres", "--as-of", "2025-03-20",
+                                    "--project-dir", str(project_dir), *extra])
+
+        def load(rows):
+            # the published views read raw.events: its rows are replaced, the table stays
+            events = write_events(tmp_path / "events.csv", rows)
+            if not server.query("select count(*) from pg_tables where schemaname = 'raw'")[0][0]:
+                server.load_raw_events(events)
+                return
+            connection = server.connect()
+            with connection, connection.cursor(), events.open(encoding="utf-8") as handle:
+                cursor = connection.cursor()
+                cursor.execute("truncate raw.events")
+                cursor.copy_expert("copy raw.events from stdin with (format csv, header true)", handle)
+            connection.close()
+
+        def read():
+            return {table: server.query(f"select * from engagement.{table}")
+                    for table in compared_tables() + ["int_test_run_log"]}
+
+        problems = cli_sequence(run, load, read, fixture_batches())
+        assert not problems, "\n".join(problems)
+    except Exception:
+        print(f"PostgreSQL server log:\n{server.log_tail()}")
+        raise
+    finally:
+        server.stop()
+
+
+@pytest.mark.spark
+def test_spark_batches_published_incrementally_give_the_full_build(tmp_path, dbt_env, monkeypatch):
+    import sys
+
+    from engines import LocalSpark
+
+    sys.path.insert(0, str(PROJECT_DIR / "scripts"))
+    import engagement
+
+    project_dir = project_with_run_log(tmp_path / "project")
+    spark = LocalSpark()
+    try:
+        for name, value in {**spark.env(), "ENGAGEMENT_SCHEMA": "engagement"}.items():
+            monkeypatch.setenv(name, value)
+        monkeypatch.chdir(project_dir)
+        # dbt makes the Spark session (from the profile); the raw events are loaded through it
+        project = DbtProject(project_dir, tmp_path / "dbt", target="spark")
+        (tmp_path / "dbt").mkdir()
+        assert project.dbt("run-operation", "engagement_prepare_work_schema", "--args",
+                           '{"work_schema": "engagement__building", "published_schema": "engagement"}').success
+        spark.session().sparkContext.setLogLevel("ERROR")
+
+        def run(*extra):
+            return engagement.main(["run", "--target", "spark", "--as-of", "2025-03-20",
+                                    "--project-dir", str(project_dir), *extra])
+
+        def load(rows):
+            spark.load_raw_events(write_events(tmp_path / "events.csv", rows))
+
+        def read():
+            return {table: spark.query(f"select * from engagement.{table}")
+                    for table in compared_tables() + ["int_test_run_log"]}
+
+        problems = cli_sequence(run, load, read, fixture_batches())
+        assert not problems, "\n".join(problems)
+    finally:
+        spark.stop()
