@@ -201,18 +201,22 @@ final as (
             {{ dbt.concat(["'id:'", "event_id"]) }},
             {{ dbt.concat(["'noid:'", "coalesce(raw_loaded_at, '')"]) }}
         ) as row_key,
-        loaded_at,
         final_reject_reason as reject_reason,
         -- rejected rows: the raw text, as it arrived
-        {%- for column in ['event_id', 'occurred_at', 'user_id', 'account_id', 'event_type', 'properties', 'loaded_at'] %}
+        {%- for column in ['event_id', 'occurred_at', 'user_id', 'account_id', 'event_type', 'properties',
+                           'loaded_at'] %}
         case when final_reject_reason is not null then raw_{{ column }} end as raw_{{ column }},
         {%- endfor %}
         -- clean rows: the columns the models read
         {%- for column in ['event_id', 'user_id', 'account_id', 'event_type', 'is_known_event_type', 'occurred_at',
-                           'properties', 'feature', 'duration_seconds', 'nps_score', 'ticket_id']
-                          + (engagement_declared_properties() | map(attribute='column') | list) %}
-        case when final_reject_reason is null then {{ column }} end as {{ column }}{{ ',' if not loop.last }}
+                           'properties', 'feature', 'duration_seconds', 'nps_score', 'ticket_id'] %}
+        case when final_reject_reason is null then {{ column }} end as {{ column }},
         {%- endfor %}
+        {%- for property in engagement_declared_properties() %}
+        case when final_reject_reason is null then {{ property.column }} end as {{ property.column }},
+        {%- endfor %}
+        -- every row: the watermark of incremental runs
+        loaded_at
     from outcomes
 
 )
