@@ -1,14 +1,16 @@
-{# Before `engagement.py run` builds into a fresh work schema (PostgreSQL) or database (Spark): copies the published table of every incremental model there, so that the build continues from it instead of starting empty; called by run-operation (not on --full-refresh). #}
-{% macro engagement_carry_over_incremental(work_schema, published_schema) -%}
+{# Before `engagement.py run` builds into a fresh work schema (PostgreSQL) or database (Spark): copies the published table of every incremental model there, so that the build continues from it instead of starting empty; called by run-operation. #}
+{% macro engagement_carry_over_incremental(work_schema, published_schema, full_refresh=false) -%}
     {#-
         Every model materialized incremental on this target, read from the project's graph, so that
-        a model added later is carried over too. A model not published yet is skipped: its first
-        build in the work schema is a full one. The work schema was just dropped
-        (engagement_prepare_work_schema), so each copy is new.
+        a model added later is carried over too; for a --full-refresh build only those configured
+        `full_refresh: false` (dbt keeps building them incrementally, e.g. an append-only history).
+        A model not published yet is skipped: its first build in the work schema is a full one. The
+        work schema was just dropped (engagement_prepare_work_schema), so each copy is new.
     -#}
     {%- set carried = [] -%}
     {%- for node in graph.nodes.values()
-        if node.resource_type == 'model' and node.config.materialized == 'incremental' -%}
+        if node.resource_type == 'model' and node.config.materialized == 'incremental'
+        and not (full_refresh and node.config.full_refresh is not false) -%}
         {%- if adapter.dispatch('engagement_copy_published_table', 'engagement_scoring')(
                 published_schema, work_schema, node) -%}
             {%- do carried.append(node.alias) -%}

@@ -212,7 +212,7 @@ class SchemaPublisher:
         lock = self.project_dir / "target" / f"publish-{self.target}-{self.published}.lock"
         return exclusive_lock(lock, self.location)
 
-    def operation(self, macro: str) -> None:
+    def operation(self, macro: str, **extra) -> None:
         """Runs one of the project's publishing macros; PublishError with dbt's error in one line."""
         from dbt.cli.main import dbtRunner
 
@@ -222,7 +222,7 @@ class SchemaPublisher:
             if event.info.level == "error":
                 errors.append(" ".join(event.info.msg.split()))
 
-        arguments = json.dumps({"work_schema": self.work, "published_schema": self.published})
+        arguments = json.dumps({"work_schema": self.work, "published_schema": self.published, **extra})
         result = dbtRunner(callbacks=[keep_errors]).invoke(
             ["--quiet", "run-operation", macro, "--args", arguments, "--target", self.target,
              "--project-dir", str(self.project_dir), "--profiles-dir", str(self.project_dir)])
@@ -232,9 +232,9 @@ class SchemaPublisher:
 
     def prepare(self, full_refresh: bool = False) -> None:
         self.operation("engagement_prepare_work_schema")
-        if not full_refresh:
-            # the work schema starts empty: incremental models continue from their published tables
-            self.operation("engagement_carry_over_incremental")
+        # the work schema starts empty: incremental models continue from their published tables (on
+        # --full-refresh only those configured full_refresh: false, which dbt never rebuilds)
+        self.operation("engagement_carry_over_incremental", full_refresh=full_refresh)
 
     def build_env(self) -> dict:
         return {"ENGAGEMENT_SCHEMA": self.work}

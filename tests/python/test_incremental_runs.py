@@ -210,11 +210,16 @@ from {{ ref('int_events_deduplicated') }}
 """
 
 
+# The same, kept through --full-refresh (dbt's full_refresh: false, as an append-only history is).
+RUN_HISTORY_MODEL = RUN_LOG_MODEL.replace("materialized='incremental'", "materialized='incremental', full_refresh=false")
+
+
 def project_with_run_log(destination: Path) -> Path:
     from test_publish import copy_project_with_cli
 
     project_dir = copy_project_with_cli(destination)
     (project_dir / "models" / "intermediate" / "int_test_run_log.sql").write_text(RUN_LOG_MODEL)
+    (project_dir / "models" / "intermediate" / "int_test_run_history.sql").write_text(RUN_HISTORY_MODEL)
     return project_dir
 
 
@@ -233,6 +238,7 @@ def cli_sequence(run, load, read, batches: list[list[tuple]]) -> list[str]:
     assert run("--full-refresh") == 0
     full = read()
     assert len(full["int_test_run_log"]) == 1
+    assert len(full["int_test_run_history"]) == len(batches) + 1
     problems = []
     for table in compared_tables():
         before, after = collections.Counter(full[table]), collections.Counter(incremental[table])
@@ -286,7 +292,7 @@ def test_postgres_batches_published_incrementally_give_the_full_build(tmp_path, 
 
         def read():
             return {table: server.query(f"select * from engagement.{table}")
-                    for table in compared_tables() + ["int_test_run_log"]}
+                    for table in compared_tables() + ["int_test_run_log", "int_test_run_history"]}
 
         problems = cli_sequence(run, load, read, fixture_batches())
         assert not problems, "\n".join(problems)
@@ -328,7 +334,7 @@ def test_spark_batches_published_incrementally_give_the_full_build(tmp_path, dbt
 
         def read():
             return {table: spark.query(f"select * from engagement.{table}")
-                    for table in compared_tables() + ["int_test_run_log"]}
+                    for table in compared_tables() + ["int_test_run_log", "int_test_run_history"]}
 
         problems = cli_sequence(run, load, read, fixture_batches())
         assert not problems, "\n".join(problems)
