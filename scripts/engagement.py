@@ -378,11 +378,13 @@ def command_run(args: argparse.Namespace) -> int:
     build_args = ["build", "--exclude-resource-type", "unit_test", "--vars", json.dumps(dbt_vars)]
     if args.target:
         build_args += ["--target", args.target]
+    if args.full_refresh:
+        build_args += ["--full-refresh"]
     # Write, audit, publish (scripts/engagement_publish.py): build and test in a work location,
     # publish it all at once only when every node passed.
     publisher = engagement_publish.publisher_for(project_dir, args.target)
     with publisher.lock():
-        publisher.prepare()
+        publisher.prepare(full_refresh=args.full_refresh)
         started = time.perf_counter()
         try:
             with engagement_publish.environment(publisher.build_env()):
@@ -630,6 +632,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--as-of", help="score as of this UTC date, YYYY-MM-DD (default: the latest clean event date)")
     run.add_argument("--target", help="dbt target from profiles.yml (default: ENGAGEMENT_TARGET or duckdb)")
     run.add_argument("--score-model", help="score only this model, declared in score_models/ (default: every one)")
+    run.add_argument("--full-refresh", action="store_true",
+                     help="rebuild the incremental models from all raw rows (after a late load beyond "
+                          "var engagement__lookback_hours, or a change to the parsing rules)")
     run.add_argument("--project-dir", default=str(PROJECT_DIR), help=argparse.SUPPRESS)
     run.set_defaults(handler=command_run)
 

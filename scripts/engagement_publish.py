@@ -8,7 +8,9 @@ one, never a mix, and a failed or killed build leaves the published marts exactl
   to disk, and then renamed over the published file (os.replace: atomic on POSIX). A reader
   that holds the old file open keeps reading the old build until it reconnects.
 - PostgreSQL: the work schema is `<schema>__building`; publishing renames it to the published
-  name in one transaction (macros/engagement_publish_schema.sql).
+  name in one transaction (macros/engagement_publish_schema.sql). Before the build, the published
+  table of every incremental model is copied into the work schema (on Spark too:
+  macros/engagement_carry_over_incremental.sql), so that an incremental run continues from it.
 - Spark: the work database is `<schema>__building`; publishing copies its tables into the
   published database and swaps them in by rename, one table at a time (no transactions).
 
@@ -133,8 +135,9 @@ class DuckDBPublisher:
     def lock(self):
         return exclusive_lock(Path(str(self.published) + ".lock"), str(self.location))
 
-    def prepare(self) -> None:
-        """Removes what a killed or failed run left, and starts the work file from the published one."""
+    def prepare(self, full_refresh: bool = False) -> None:
+        """Removes what a killed or failed run left, and starts the work file from the published one
+        (incremental models included, so they continue from it; --full-refresh rebuilds them there)."""
         for leftover in (self.work, self.wal(self.work), self.temp_dir):
             if leftover is not None:
                 remove(leftover)
@@ -209,7 +212,7 @@ class SchemaPublisher:
         lock = self.project_dir / "target" / f"publish-{self.target}-{self.published}.lock"
         return exclusive_lock(lock, self.location)
 
-    def operation(self, macro: str) -> None:
+    def operation(self, macro: str, **extra) -> None:
         """Runs one of the project's publishing macros; PublishError with dbt's error in one line."""
         from dbt.cli.main import dbtRunner
 
@@ -219,7 +222,7 @@ class SchemaPublisher:
             if event.info.level == "error":
                 errors.append(" ".join(event.info.msg.split()))
 
-        arguments = json.dumps({"work_schema": self.work, "published_schema": self.published})
+        arguments = json.dumps({"work_schema": self.work, "published_schema": self.published, **extra})
         result = dbtRunner(callbacks=[keep_errors]).invoke(
             ["--quiet", "run-operation", macro, "--args", arguments, "--target", self.target,
              "--project-dir", str(self.project_dir), "--profiles-dir", str(self.project_dir)])
@@ -227,8 +230,11 @@ class SchemaPublisher:
             message = "; ".join(errors) or str(result.exception or "see dbt's log")
             raise PublishError(f"{macro} failed: {message}")
 
-    def prepare(self) -> None:
+    def prepare(self, full_refresh: bool = False) -> None:
         self.operation("engagement_prepare_work_schema")
+        # the work schema starts empty: incremental models continue from their published tables (on
+        # --full-refresh only those configured full_refresh: false, which dbt never rebuilds)
+        self.operation("engagement_carry_over_incremental", full_refresh=full_refresh)
 
     def build_env(self) -> dict:
         return {"ENGAGEMENT_SCHEMA": self.work}

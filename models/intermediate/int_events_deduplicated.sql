@@ -1,17 +1,117 @@
 {#-
-    Every raw row with its final reject reason. Among rows otherwise valid, all but one copy of
-    an event_id are duplicates: the copy kept has the latest loaded_at, ties broken by the row's
+    Every raw row once, with its final reject reason. Among rows otherwise valid, all but one copy
+    of an event_id are duplicates: the copy kept has the latest loaded_at, ties broken by the row's
     content, so the outcome never depends on the order the rows arrived in.
     Only the event_ids with more than one valid copy (a few percent of the rows) are ranked; the
     rest pass straight through, so the sort touches the copies alone.
+
+    Narrow: a row carries only what its outcome needs, the clean columns (clean rows) or the raw
+    text (rejected rows), the other side null; loaded_at and row_key are kept for every row.
+
+    Incremental (README "Incremental runs"): a run parses only the new raw rows, those loaded at
+    or after the watermark (the latest loaded_at already here, capped at this run's start) minus
+    var engagement__lookback_hours, plus every row without a valid loaded_at, plus every earlier
+    copy of their event_ids, so that each event_id's copies are decided together exactly as a full
+    build decides them. Their previous outcomes are deleted by row_key and replaced
+    (delete+insert): row_key names a set of raw rows that is either wholly in a run or wholly out
+    of it (all copies of an event_id; rows without an event_id by their raw loaded_at text).
+    Spark's Parquet tables cannot delete rows (its incremental strategies are append and
+    insert_overwrite of whole partitions; merge needs Delta, Iceberg or Hudi), so on Spark the
+    model is a table, rebuilt in full every run.
 -#}
+{{ config(
+    materialized=('table' if target.type == 'spark' else 'incremental'),
+    incremental_strategy='delete+insert',
+    unique_key='row_key',
+    on_schema_change='fail',
+) }}
+{%- set lookback_hours = engagement_int_var('engagement__lookback_hours', 24) -%}
+-- depends_on: {{ ref('base_product__events') }}, {{ ref('event_type_aliases') }}
 with
+
+{% if is_incremental() -%}
+
+raw_events as (
+
+    select
+        event_id,
+        occurred_at,
+        user_id,
+        account_id,
+        event_type,
+        properties,
+        loaded_at,
+        {{ engagement_parse_timestamp_utc('loaded_at') }} as parsed_loaded_at,
+        nullif({{ engagement_trim('event_id') }}, '') as trimmed_event_id
+    from {{ ref('base_product__events') }}
+
+),
+
+watermark as (
+
+    -- a loaded_at later than this run's start is taken for a typo, not a watermark: its row is
+    -- simply read again by every run until then
+    select
+        {{ engagement_dateadd('hour', -lookback_hours, 'max(loaded_at)') }} as reread_from
+    from {{ this }}
+    where loaded_at <= cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S") }}' as timestamp)
+
+),
+
+flagged as (
+
+    select
+        raw_events.*,
+        (
+            raw_events.parsed_loaded_at is null
+            or watermark.reread_from is null
+            or raw_events.parsed_loaded_at >= watermark.reread_from
+        ) as is_new
+    from raw_events
+    cross join watermark
+
+),
+
+new_event_ids as (
+
+    select distinct trimmed_event_id
+    from flagged
+    where is_new and trimmed_event_id is not null
+
+),
+
+batch as (
+
+    select
+        flagged.event_id,
+        flagged.occurred_at,
+        flagged.user_id,
+        flagged.account_id,
+        flagged.event_type,
+        flagged.properties,
+        flagged.loaded_at
+    from flagged
+    left join new_event_ids
+        on flagged.trimmed_event_id = new_event_ids.trimmed_event_id
+    where flagged.is_new or new_event_ids.trimmed_event_id is not null
+
+),
+
+events as (
+
+    select * from ({{ engagement_stage_events('batch') }}) as staged_events
+
+),
+
+{%- else %}
 
 events as (
 
     select * from {{ ref('stg_product__events') }}
 
 ),
+
+{%- endif %}
 
 copied_event_ids as (
 
@@ -83,34 +183,41 @@ decided as (
 
 ),
 
+outcomes as (
+
+    select
+        decided.*,
+        coalesce(decided.reject_reason, case when decided.copy_rank > 1 then 'duplicate_event_id' end)
+            as final_reject_reason
+    from decided
+
+),
+
 final as (
 
     select
-        raw_event_id,
-        raw_occurred_at,
-        raw_user_id,
-        raw_account_id,
-        raw_event_type,
-        raw_properties,
-        raw_loaded_at,
-        event_id,
-        user_id,
-        account_id,
-        event_type,
-        is_known_event_type,
-        occurred_at,
-        occurred_on,
-        loaded_at,
-        properties,
-        feature,
-        duration_seconds,
-        nps_score,
-        ticket_id,
-        {%- for property in engagement_declared_properties() %}
-        {{ property.column }},
+        -- the set of raw rows an incremental run replaces together (see above)
+        coalesce(
+            {{ dbt.concat(["'id:'", "event_id"]) }},
+            {{ dbt.concat(["'noid:'", "coalesce(raw_loaded_at, '')"]) }}
+        ) as row_key,
+        final_reject_reason as reject_reason,
+        -- rejected rows: the raw text, as it arrived
+        {%- for column in ['event_id', 'occurred_at', 'user_id', 'account_id', 'event_type', 'properties',
+                           'loaded_at'] %}
+        case when final_reject_reason is not null then raw_{{ column }} end as raw_{{ column }},
         {%- endfor %}
-        coalesce(reject_reason, case when copy_rank > 1 then 'duplicate_event_id' end) as reject_reason
-    from decided
+        -- clean rows: the columns the models read
+        {%- for column in ['event_id', 'user_id', 'account_id', 'event_type', 'is_known_event_type', 'occurred_at',
+                           'properties', 'feature', 'duration_seconds', 'nps_score', 'ticket_id'] %}
+        case when final_reject_reason is null then {{ column }} end as {{ column }},
+        {%- endfor %}
+        {%- for property in engagement_declared_properties() %}
+        case when final_reject_reason is null then {{ property.column }} end as {{ property.column }},
+        {%- endfor %}
+        -- every row: the watermark of incremental runs
+        loaded_at
+    from outcomes
 
 )
 

@@ -34,18 +34,24 @@ def release_duckdb() -> None:
 class DbtProject:
     """A dbt project directory and the DuckDB file its builds write to (or another profile target)."""
 
-    def __init__(self, project_dir: Path, work_dir: Path, target: str | None = None, env: dict | None = None):
+    def __init__(self, project_dir: Path, work_dir: Path, target: str | None = None, env: dict | None = None,
+                 full_refresh: bool = True):
         self.project_dir = project_dir
         self.work_dir = work_dir
         self.database = work_dir / "engagement.duckdb"
         self.target = target
         self.env = env or {}  # set only while a dbt command of this project runs
+        # Tests build one input after another into the same database, each a whole new input: their
+        # builds and runs are full refreshes unless a test is about incremental runs
+        # (test_incremental_runs.py), which says so.
+        self.full_refresh = full_refresh
 
     def dbt(self, *args: str, dbt_vars: dict | None = None):
         """Runs one dbt command; returns dbt's result (check .success)."""
         os.environ["ENGAGEMENT_DUCKDB_PATH"] = str(self.database)
         command = [
             *args,
+            *(["--full-refresh"] if self.full_refresh and args and args[0] in ("build", "run") else []),
             "--project-dir", str(self.project_dir),
             "--profiles-dir", str(self.project_dir),
             "--target-path", str(self.work_dir / "target"),

@@ -80,7 +80,11 @@ def test_the_input_is_worth_checking(built_once, raw_rows):
 
 def test_building_twice_gives_identical_marts(built_once, raw_rows):
     project, first = built_once
-    build(project, project.work_dir / "events.csv", None, *ALL_BUT_UNIT_TESTS)
+    project.full_refresh = False  # the second build is an incremental run with nothing new
+    try:
+        build(project, project.work_dir / "events.csv", None, *ALL_BUT_UNIT_TESTS)
+    finally:
+        project.full_refresh = True
     assert_same_marts(project, project, first, checksums(project))
 
 
@@ -99,10 +103,21 @@ def test_shuffled_rows_give_identical_marts(built_once, raw_rows, tmp_path):
 
 
 def test_two_batches_give_the_marts_of_one_load(built_once, raw_rows, tmp_path):
+    """The rows loaded in two batches split by loaded_at (the second an incremental run): rows without
+    a valid loaded_at, and copies of the first batch's events, in both (test_incremental_runs.py has
+    more batches, late loads and the other engines)."""
+    import reference_scoring
+
     reference, expected = built_once
-    project = DbtProject(PROJECT_DIR, tmp_path)
+    project = DbtProject(PROJECT_DIR, tmp_path, full_refresh=False)
     events = tmp_path / "events.csv"
-    build(project, write_events(events, raw_rows[: len(raw_rows) // 2]), None, *ALL_BUT_UNIT_TESTS)
+    instants = sorted(stamp for stamp in map(reference_scoring.parse_timestamp, (row[6] for row in raw_rows))
+                      if stamp is not None)
+    middle = instants[len(instants) // 2]
+    first = [row for index, row in enumerate(raw_rows)
+             if (reference_scoring.parse_timestamp(row[6]) or (middle if index % 2 else 0)) < middle]
+    assert len(raw_rows) // 3 < len(first) < len(raw_rows) * 2 // 3
+    build(project, write_events(events, first), None, *ALL_BUT_UNIT_TESTS)
     assert checksums(project) != expected  # the first batch alone is really different
     build(project, write_events(events, raw_rows), None, *ALL_BUT_UNIT_TESTS)
     assert_same_marts(project, reference, expected, checksums(project))

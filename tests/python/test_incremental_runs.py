@@ -1,0 +1,342 @@
+"""Incremental runs give exactly the marts of a full build (README "Incremental runs").
+
+The raw events arrive in 2-5 batches, split by loaded_at the way a loader appends them, with late
+rows (stamped before the previous run's watermark, within var engagement__lookback_hours) and
+copies of earlier batches' events (re-sent later, or tied on loaded_at with other content). After
+each batch the source holds every batch so far and the models are built incrementally; after the
+last one every mart (and the incremental table itself) must equal a full build of the same rows.
+The integration fixture is one such sequence, hypothesis-drawn event sets (event_strategies.py)
+are others: ENGAGEMENT_HYPOTHESIS_EXAMPLES (as in test_differential.py) sets how many, a quarter of
+it here (at least 3), since each example is several builds.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+import os
+import random
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, seed, settings
+from hypothesis import strategies as st
+
+import reference_scoring as reference
+from conftest import FIXTURES_DIR, PROJECT_DIR, DbtProject
+from event_strategies import event_sets
+from marts import read_events, write_events
+
+EXAMPLES = max(3, int(os.environ.get("ENGAGEMENT_HYPOTHESIS_EXAMPLES", "20")) // 4)
+RANDOM_SEED = os.environ.get("ENGAGEMENT_HYPOTHESIS_SEED")
+LOOKBACK_HOURS = 24  # the var's default
+ALL_BUT_UNIT_TESTS = ("--exclude", "test_type:unit")
+# Marts that are not a function of the raw rows by design: an append-only history has one row per run.
+NOT_COMPARED = {"fct_engagement_score_history"}
+
+
+def compared_tables() -> list[str]:
+    """Every mart (each model file of models/marts), and the incremental table the marts are cut from."""
+    marts = sorted(path.stem for path in (PROJECT_DIR / "models" / "marts").glob("*.sql"))
+    return [mart for mart in marts if mart not in NOT_COMPARED] + ["int_events_deduplicated"]
+
+
+def now_micros() -> int:
+    return reference.parse_timestamp(dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"))
+
+
+def in_batches(rows: list[tuple], count: int, picker: random.Random) -> list[list[tuple]]:
+    """`rows` (plus copies made here) in `count` batches, split by loaded_at, with late rows and
+    cross-batch copies that every run must still place like a full build does."""
+    lookback = LOOKBACK_HOURS * 3600 * reference.MICROS_PER_SECOND
+    now = now_micros()
+
+    def stamp(row):
+        instant = reference.parse_timestamp(row[6])
+        return instant if instant is not None and instant <= now else None  # the watermark ignores the rest
+
+    instants = sorted({stamp(row) for row in rows} - {None})
+    count = max(1, min(count, len(instants)))
+    cuts = sorted(picker.sample(instants[1:], count - 1)) if count > 1 else []
+    batches = [[] for _ in range(count)]
+    for row in rows:
+        instant = stamp(row)
+        # rows without a usable loaded_at are read by every run: any batch will do
+        batches[picker.randrange(count) if instant is None else bisect.bisect_right(cuts, instant)].append(row)
+
+    for number in range(1, count):
+        watermark = max((stamp(row) for batch in batches[:number] for row in batch if stamp(row) is not None),
+                        default=None)
+        if watermark is None:
+            continue
+        # late loads: rows stamped before the watermark but within the lookback arrive a batch later
+        late = [row for row in batches[number - 1] if stamp(row) is not None and stamp(row) >= watermark - lookback]
+        for row in picker.sample(late, len(late) // 2):
+            batches[number - 1].remove(row)
+            batches[number].append(row)
+        # copies of earlier events: re-sent with this batch's loaded_at, or tied with an earlier copy
+        stamps = [row[6] for row in batches[number] if stamp(row) is not None]
+        earlier = [row for batch in batches[:number] for row in batch if row[0]]
+        for original in picker.sample(earlier, min(3, len(earlier))):
+            if stamps:
+                batches[number].append(original[:6] + (picker.choice(stamps),))
+            if stamp(original) is None or stamp(original) >= watermark - lookback:
+                batches[number].append(original[:3] + ("acct_other" if original[3] != "acct_other" else None,)
+                                       + original[4:])
+    return batches
+
+
+def table_checksums(project: DbtProject) -> dict[str, tuple[int, str]]:
+    """Each table's row count and an order-independent checksum of its rows."""
+    return {
+        table: project.query(
+            f"select count(*), md5(coalesce(string_agg(row_md5, ',' order by row_md5), '')) "
+            f"from (select md5(cast(compared as varchar)) as row_md5 from {table} as compared)"
+        )[0]
+        for table in compared_tables()
+    }
+
+
+def differences(incremental: DbtProject, full: DbtProject) -> list[str]:
+    expected, actual = table_checksums(full), table_checksums(incremental)
+    problems = []
+    for table in compared_tables():
+        if expected[table] != actual[table]:
+            query = f"select * from {table}"
+            before, after = set(full.query(query)), set(incremental.query(query))
+            problems.append(f"{table}: {len(before - after)} row(s) only in the full build, e.g. "
+                            f"{sorted(before - after, key=repr)[:2]}; {len(after - before)} only after the "
+                            f"incremental runs, e.g. {sorted(after - before, key=repr)[:2]}")
+    return problems
+
+
+def build(project: DbtProject, events: Path, dbt_vars: dict, *extra: str) -> None:
+    """dbt build (models and data tests), or with extra = ("run", ...) the models alone."""
+    if extra[:1] == ("run",):
+        result = project.dbt("run", *extra[1:], dbt_vars={"events_path": str(events), **dbt_vars})
+        failures = [f"{item.node.name}: {item.message}" for item in (result.result or []) if str(item.status) == "error"]
+    else:
+        result, failures = project.build({"events_path": str(events), **dbt_vars}, *extra)
+    assert result.success and not failures, failures
+
+
+def run_in_batches(incremental: DbtProject, full: DbtProject, batches: list[list[tuple]], dbt_vars: dict,
+                   *extra: str, first_full_refresh: bool = False) -> list[str]:
+    """Builds each batch incrementally (the source growing), then all rows in full; their differences."""
+    events = incremental.work_dir / "events.csv"
+    loaded = []
+    for number, batch in enumerate(batches):
+        loaded += batch
+        build(incremental, write_events(events, loaded), dbt_vars, *extra,
+              *(["--full-refresh"] if first_full_refresh and number == 0 else []))
+    build(full, write_events(full.work_dir / "events.csv", loaded), dbt_vars, *extra)
+    return differences(incremental, full)
+
+
+def test_integration_fixture_in_batches_gives_the_full_build(tmp_path, dbt_env):
+    rows = read_events(FIXTURES_DIR / "integration" / "raw_events.csv")
+    batches = in_batches(rows, 3, random.Random(3))
+    assert len(batches) == 3 and all(batches)
+    # a row stamped far in the future, loaded first, must not become the watermark (every later row
+    # would be lost)
+    batches[0].append(("future_load", "2025-03-10T10:00:00Z", "u1", "acct_01", "login", "", "2099-01-01T00:00:00Z"))
+    (tmp_path / "incremental").mkdir()
+    (tmp_path / "full").mkdir()
+    incremental = DbtProject(PROJECT_DIR, tmp_path / "incremental", full_refresh=False)
+    full = DbtProject(PROJECT_DIR, tmp_path / "full")
+    problems = run_in_batches(incremental, full, batches, {"as_of_date": "2025-03-20"}, *ALL_BUT_UNIT_TESTS)
+    assert not problems, "\n".join(problems)
+    # the runs really were incremental: the second and third parsed only their batch and the copies
+    [(duplicates,)] = incremental.query("select count(*) from rejected_events where reject_reason = 'duplicate_event_id'")
+    assert duplicates > 0
+
+
+def test_a_load_later_than_the_lookback_fails_the_build_and_a_full_refresh_repairs_it(tmp_path, dbt_env):
+    rows = read_events(FIXTURES_DIR / "integration" / "raw_events.csv")
+    project = DbtProject(PROJECT_DIR, tmp_path, full_refresh=False)
+    events = tmp_path / "events.csv"
+    build(project, write_events(events, rows), {"as_of_date": "2025-03-20"}, *ALL_BUT_UNIT_TESTS)
+    # stamped a month before the watermark: no incremental run reads it again
+    late = ("too_late", "2025-02-10T10:00:00Z", "u1", "acct_01", "login", "", "2025-02-10T10:05:00Z")
+    result, failures = project.build({"events_path": str(write_events(events, rows + [late])),
+                                      "as_of_date": "2025-03-20"}, *ALL_BUT_UNIT_TESTS)
+    assert not result.success
+    assert [failure for failure in failures if failure.startswith("assert_raw_events_all_accounted_for")], failures
+    build(project, events, {"as_of_date": "2025-03-20"}, *ALL_BUT_UNIT_TESTS, "--full-refresh")
+    assert project.query("select count(*) from fct_events where event_id = 'too_late'") == [(1,)]
+
+
+@pytest.fixture(scope="module")
+def seeded_pair(tmp_path_factory, dbt_env) -> tuple[DbtProject, DbtProject]:
+    """Two projects with their seeds loaded once: one built in batches, one in full."""
+    projects = []
+    for name in ("incremental", "full"):
+        project = DbtProject(PROJECT_DIR, tmp_path_factory.mktemp(name), full_refresh=name == "full")
+        assert project.dbt("seed").success
+        projects.append(project)
+    return projects[0], projects[1]
+
+
+def test_drawn_event_sets_in_batches_give_the_full_build(seeded_pair):
+    incremental, full = seeded_pair
+    compared = []
+
+    @settings(max_examples=EXAMPLES, deadline=None, derandomize=RANDOM_SEED is None, database=None,
+              print_blob=True, suppress_health_check=list(HealthCheck))
+    @given(example=event_sets(), count=st.integers(2, 5), split_seed=st.integers(0, 2**16))
+    def check(example, count, split_seed):
+        as_of_date, rows = example
+        batches = in_batches(list(rows), count, random.Random(split_seed))
+        # each example is a new input: its first batch replaces the previous example's state
+        # models only: the volume guards would refuse a first batch that is mostly bad rows
+        problems = run_in_batches(incremental, full, batches, {"as_of_date": as_of_date}, "run", "--select",
+                                  "resource_type:model", first_full_refresh=True)
+        assert not problems, f"{len(batches)} batches as of {as_of_date}:\n" + "\n".join(problems)
+        compared.append(len(batches))
+
+    if RANDOM_SEED is not None:
+        check = seed(int(RANDOM_SEED))(check)
+    check()
+    assert len(compared) == EXAMPLES and any(count > 1 for count in compared), compared
+
+
+# PostgreSQL and Spark: one batched sequence each, through `engagement.py run` (write, audit,
+# publish), so that the publish step's carry-over is tested too. A test-only incremental model
+# (one row per run, appended) shows that every incremental model continues from its published
+# table, not only the ones this project ships.
+RUN_LOG_MODEL = """{{ config(materialized='incremental') }}
+select '{{ invocation_id }}' as invocation_id, count(*) as raw_rows_parsed
+from {{ ref('int_events_deduplicated') }}
+"""
+
+
+# The same, kept through --full-refresh (dbt's full_refresh: false, as an append-only history is).
+RUN_HISTORY_MODEL = RUN_LOG_MODEL.replace("materialized='incremental'", "materialized='incremental', full_refresh=false")
+
+
+def project_with_run_log(destination: Path) -> Path:
+    from test_publish import copy_project_with_cli
+
+    project_dir = copy_project_with_cli(destination)
+    (project_dir / "models" / "intermediate" / "int_test_run_log.sql").write_text(RUN_LOG_MODEL)
+    (project_dir / "models" / "intermediate" / "int_test_run_history.sql").write_text(RUN_HISTORY_MODEL)
+    return project_dir
+
+
+def cli_sequence(run, load, read, batches: list[list[tuple]]) -> list[str]:
+    """Each batch loaded (the source growing) and published by an incremental run, then the same rows
+    by --full-refresh: the tables that differ, and the run log's rows after each."""
+    import collections
+
+    loaded = []
+    for batch in batches:
+        loaded += batch
+        load(loaded)
+        assert run() == 0
+    incremental = read()
+    assert len(incremental["int_test_run_log"]) == len(batches)  # one row per run: carried over each time
+    assert run("--full-refresh") == 0
+    full = read()
+    assert len(full["int_test_run_log"]) == 1
+    assert len(full["int_test_run_history"]) == len(batches) + 1
+    problems = []
+    for table in compared_tables():
+        before, after = collections.Counter(full[table]), collections.Counter(incremental[table])
+        if before != after:
+            problems.append(f"{table}: {sorted(before - after, key=repr)[:2]} only in the full build; "
+                            f"{sorted(after - before, key=repr)[:2]} only after the incremental runs")
+    return problems
+
+
+def fixture_batches() -> list[list[tuple]]:
+    batches = in_batches(read_events(FIXTURES_DIR / "integration" / "raw_events.csv"), 3, random.Random(3))
+    assert len(batches) == 3 and all(batches)
+    return batches
+
+
+@pytest.mark.postgres
+def test_postgres_batches_published_incrementally_give_the_full_build(tmp_path, dbt_env, monkeypatch):
+    import sys
+
+    from engines import PostgresServer, find_postgres_bin
+
+    sys.path.insert(0, str(PROJECT_DIR / "scripts"))
+    import engagement
+
+    project_dir = project_with_run_log(tmp_path / "project")
+    bin_dir = find_postgres_bin()
+    assert bin_dir is not None, "PostgreSQL server binaries not found: `make system-deps` installs them (Debian)"
+    server = PostgresServer(bin_dir)
+    try:
+        server.start()
+        for name, value in {**server.env(), "ENGAGEMENT_SCHEMA": "engagement"}.items():
+            monkeypatch.setenv(name, value)
+        monkeypatch.chdir(project_dir)
+
+        def run(*extra):
+            return engagement.main(["run", "--target", "postgres", "--as-of", "2025-03-20",
+                                    "--project-dir", str(project_dir), *extra])
+
+        def load(rows):
+            # the published views read raw.events: its rows are replaced, the table stays
+            events = write_events(tmp_path / "events.csv", rows)
+            if not server.query("select count(*) from pg_tables where schemaname = 'raw'")[0][0]:
+                server.load_raw_events(events)
+                return
+            connection = server.connect()
+            with connection, connection.cursor(), events.open(encoding="utf-8") as handle:
+                cursor = connection.cursor()
+                cursor.execute("truncate raw.events")
+                cursor.copy_expert("copy raw.events from stdin with (format csv, header true)", handle)
+            connection.close()
+
+        def read():
+            return {table: server.query(f"select * from engagement.{table}")
+                    for table in compared_tables() + ["int_test_run_log", "int_test_run_history"]}
+
+        problems = cli_sequence(run, load, read, fixture_batches())
+        assert not problems, "\n".join(problems)
+    except Exception:
+        print(f"PostgreSQL server log:\n{server.log_tail()}")
+        raise
+    finally:
+        server.stop()
+
+
+@pytest.mark.spark
+def test_spark_batches_published_incrementally_give_the_full_build(tmp_path, dbt_env, monkeypatch):
+    import sys
+
+    from engines import LocalSpark
+
+    sys.path.insert(0, str(PROJECT_DIR / "scripts"))
+    import engagement
+
+    project_dir = project_with_run_log(tmp_path / "project")
+    spark = LocalSpark()
+    try:
+        for name, value in {**spark.env(), "ENGAGEMENT_SCHEMA": "engagement"}.items():
+            monkeypatch.setenv(name, value)
+        monkeypatch.chdir(project_dir)
+        # dbt makes the Spark session (from the profile); the raw events are loaded through it
+        project = DbtProject(project_dir, tmp_path / "dbt", target="spark")
+        (tmp_path / "dbt").mkdir()
+        assert project.dbt("run-operation", "engagement_prepare_work_schema", "--args",
+                           '{"work_schema": "engagement__building", "published_schema": "engagement"}').success
+        spark.session().sparkContext.setLogLevel("ERROR")
+
+        def run(*extra):
+            return engagement.main(["run", "--target", "spark", "--as-of", "2025-03-20",
+                                    "--project-dir", str(project_dir), *extra])
+
+        def load(rows):
+            spark.load_raw_events(write_events(tmp_path / "events.csv", rows))
+
+        def read():
+            return {table: spark.query(f"select * from engagement.{table}")
+                    for table in compared_tables() + ["int_test_run_log", "int_test_run_history"]}
+
+        problems = cli_sequence(run, load, read, fixture_batches())
+        assert not problems, "\n".join(problems)
+    finally:
+        spark.stop()
