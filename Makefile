@@ -101,7 +101,7 @@ generate: install
 validate: install
 	$(BIN)/python scripts/engagement.py validate
 
-pytest: install install-engines install-browser system-deps
+pytest: install install-engines install-browser review-install system-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test: validate pytest
@@ -110,7 +110,7 @@ test: validate pytest
 bench: bench-install
 	$(BIN)/python bench/run_bench.py --sizes "$(BENCH_SIZES)" $(BENCH_ARGS)
 
-test-duckdb: install install-browser system-deps
+test-duckdb: install install-browser review-install system-deps
 	$(BIN)/python -m pytest -m "not postgres and not spark" $(PYTEST_ARGS)
 
 test-postgres: install install-engines system-deps

@@ -31,6 +31,8 @@ SCORING_PATH = [  # the models of `dbt build --select +fct_engagement_scores`, i
     "int_engagement_measures",
     "int_engagement_points",
     "int_engagement_scores",
+    "int_engagement_rule_versions",
+    "int_engagement_score_changes",
     "fct_engagement_scores",
 ]
 SEEDS = ["engagement_bands", "engagement_weights", "event_type_aliases", "key_features"]

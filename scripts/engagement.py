@@ -378,13 +378,19 @@ def command_run(args: argparse.Namespace) -> int:
     build_args = ["build", "--exclude-resource-type", "unit_test", "--vars", json.dumps(dbt_vars)]
     if args.target:
         build_args += ["--target", args.target]
-    if args.full_refresh:
+    full_refresh = args.full_refresh
+    changed = changed_events_source(dbt_vars, args.target)
+    if changed and not full_refresh:
+        print(f"The events source changed since the published build ({changed}): the events layer is rebuilt "
+              "in full (another file is not new rows of the same feed).")
+        full_refresh = True
+    if full_refresh:
         build_args += ["--full-refresh"]
     # Write, audit, publish (scripts/engagement_publish.py): build and test in a work location,
     # publish it all at once only when every node passed.
     publisher = engagement_publish.publisher_for(project_dir, args.target)
     with publisher.lock():
-        publisher.prepare(full_refresh=args.full_refresh)
+        publisher.prepare(full_refresh=full_refresh)
         started = time.perf_counter()
         try:
             with engagement_publish.environment(publisher.build_env()):
@@ -409,6 +415,31 @@ def command_run(args: argparse.Namespace) -> int:
     print_review(review_rows)
     print_report_location(args.target)
     return 0
+
+
+def changed_events_source(dbt_vars: dict, target: str | None) -> str | None:
+    """On DuckDB: how this run's events_path differs from the one the published build read
+    (int_events_source), or None when it is the same, or nothing was published yet."""
+    if (target or os.environ.get("ENGAGEMENT_TARGET") or "duckdb") != "duckdb" or "events_path" not in dbt_vars:
+        return None
+    published = Path(os.environ.get("ENGAGEMENT_DUCKDB_PATH", engagement_settings.DEFAULT_DUCKDB_PATH))
+    if not published.is_file():
+        return None
+    import duckdb
+
+    try:
+        with duckdb.connect(str(published), read_only=True) as connection:
+            found = connection.execute(
+                "select events_path from int_events_source"
+                " where exists (select 1 from information_schema.tables where table_name = 'int_events_source')"
+            ).fetchall()
+    except duckdb.Error:
+        return None  # an older build (no such table) or a file another process holds: keep the incremental run
+    finally:
+        engagement_publish.release_duckdb()
+    if not found or found[0][0] == dbt_vars["events_path"]:
+        return None
+    return f"was {found[0][0]!r}, now {dbt_vars['events_path']!r}"
 
 
 def outcome_vars(outcomes: str | None, target: str | None, project_dir: Path) -> dict:

@@ -146,3 +146,47 @@ def test_source_freshness_warns_on_a_stale_feed_and_passes_a_fresh_one(project, 
                      f"e1,{now.isoformat()},u1,a1,login,{{}},{now.isoformat()}\n"
                      f"e2,{now.isoformat()},u1,a1,login,{{}},not a time\n")
     assert freshness(project, fresh) == [("pass", now.strftime("%Y-%m-%d %H:%M:%S"))]
+
+
+def test_another_events_file_is_rebuilt_in_full_not_merged(tmp_path, monkeypatch, capfd, dbt_env):
+    """Pointing `run --events` at another file (not new rows of the same feed) rebuilds the events
+    layer in full: the published marts are those of a fresh build of the new file, with no row of
+    the old file left behind (an incremental merge would keep the old file's rows the new one lacks)."""
+    rows = read_rows(EVENTS)
+    fewer = tmp_path / "fewer.csv"
+    write_rows(fewer, rows[: len(rows) // 2])
+    switched = tmp_path / "switched" / "engagement.duckdb"
+    fresh = tmp_path / "fresh" / "engagement.duckdb"
+    for folder in (switched.parent, fresh.parent):
+        folder.mkdir()
+    code, out, err = run_cli(switched, monkeypatch, capfd, "--events", str(EVENTS), "--as-of", "2025-03-20")
+    assert code == 0, err[-3000:]
+    code, out, err = run_cli(switched, monkeypatch, capfd, "--events", str(fewer), "--as-of", "2025-03-20")
+    assert code == 0, err[-3000:]
+    assert "The events source changed since the published build" in out
+    code, out, err = run_cli(fresh, monkeypatch, capfd, "--events", str(fewer), "--as-of", "2025-03-20")
+    assert code == 0, err[-3000:]
+    assert "The events source changed" not in out
+    for table in ("fct_events", "fct_rejected_events", "fct_engagement_scores", "int_events_deduplicated"):
+        query = f"select * from {table} order by all"
+        with duckdb.connect(str(switched), read_only=True) as a, duckdb.connect(str(fresh), read_only=True) as b:
+            assert a.sql(query).fetchall() == b.sql(query).fetchall(), table
+    # the same file again is an incremental run, with no note
+    code, out, err = run_cli(switched, monkeypatch, capfd, "--events", str(fewer), "--as-of", "2025-03-20")
+    assert code == 0 and "The events source changed" not in out, err[-3000:]
+
+
+def read_rows(path) -> list[list[str]]:
+    import csv
+
+    with path.open(newline="", encoding="utf-8") as handle:
+        return list(csv.reader(handle))[1:]
+
+
+def write_rows(path, rows) -> None:
+    import csv
+
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle, quoting=csv.QUOTE_ALL, lineterminator="\n")
+        writer.writerow(RAW_COLUMNS)
+        writer.writerows(rows)
