@@ -9,10 +9,12 @@ with
 final as (
 
     select
-        cast({{ engagement_string_literal(var('events_path', '') or '') }} as {{ dbt.type_string() }}) as events_path,
+        cast({{ engagement_string_literal(var('events_path', '') or '') }} as {{ dbt.type_string() }})
+            as events_path,
         cast({{ engagement_string_literal(var('events_database', '') or '') }} as {{ dbt.type_string() }})
             as events_database,
-        cast({{ engagement_string_literal(var('events_schema', '') or '') }} as {{ dbt.type_string() }}) as events_schema,
+        cast({{ engagement_string_literal(var('events_schema', '') or '') }} as {{ dbt.type_string() }})
+            as events_schema,
         cast({{ engagement_string_literal(var('events_table', '') or '') }} as {{ dbt.type_string() }}) as events_table
 
 )
