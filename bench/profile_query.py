@@ -3,6 +3,8 @@
     # a dbt model, its compiled SQL from a benchmark run's manifest, against that run's database
     .venv/bin/python bench/profile_query.py --model int_events_deduplicated \
         --dbt-target /tmp/engagement-bench/10000000/dbt/target --database /tmp/engagement-bench/10000000/dbt/engagement.duckdb
+    # an edited copy of a compiled model, against the same database
+    .venv/bin/python bench/profile_query.py --sql-file edited.sql --database /tmp/engagement-bench/10000000/dbt/engagement.duckdb
     # the hand-written query
     .venv/bin/python bench/profile_query.py --handwritten --events /tmp/engagement-bench/events_10000000_*.parquet
 
@@ -81,6 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", help="a dbt model whose compiled SQL to profile")
     parser.add_argument("--dbt-target", type=Path, help="dbt's target path (manifest.json)")
     parser.add_argument("--database", type=Path, help="the DuckDB file the model's inputs are in (opened read-only)")
+    parser.add_argument("--sql-file", type=Path, help="a query of your own (e.g. an edited compiled model), with --database")
     parser.add_argument("--handwritten", action="store_true", help="profile bench/handwritten_scores.sql")
     parser.add_argument("--events", type=Path, help="Parquet file of raw events (with --handwritten)")
     parser.add_argument("--threads", type=int, default=2)
@@ -92,6 +95,9 @@ def main(argv: list[str] | None = None) -> int:
         sql = string.Template(template).safe_substitute(events=str(args.events), seeds=str(BENCH_DIR.parent / "seeds"))
         sql = "create temp table profiled as " + sql.split(" as\n", 1)[1]
         connection = duckdb.connect()
+    elif args.sql_file and args.database:
+        sql = f"create temp table profiled as {args.sql_file.read_text()}"
+        connection = duckdb.connect(str(args.database), read_only=True)
     elif args.model and args.dbt_target and args.database:
         manifest = json.loads((args.dbt_target / "manifest.json").read_text())
         node = next(node for node in manifest["nodes"].values()

@@ -1,9 +1,10 @@
 {#
-    The periods a score model scores, as CTEs (as_of, entity_bounds, entity_labels, entity_attributes,
-    period_offsets, period_last_events, calendar_periods, periods) for the generated measures macros:
-    per entity, every calendar period (week, month or quarter) from the period of its first clean
-    event through the as-of date's period, quiet ones included, plus one trailing window of window_days ending on the as-of date. Each period carries
-    last_event_on, the entity's latest event (of any type) on or before the period's end.
+    The periods a score model scores, as CTEs (as_of, entity_bounds, latest_account_at,
+    latest_account_event, entity_accounts, the same three for groups, entity_attributes, period_offsets,
+    period_last_events, calendar_periods, periods) for the generated measures macros: per entity, every
+    calendar period (week, month or quarter) from the period of its first clean event through the as-of
+    date's period, quiet ones included, plus one trailing window of window_days ending on the as-of date.
+    Each period carries last_event_on, the entity's latest event (of any type) on or before the period's end.
 
     An entity enters a model with its first event in the model's scope (scope.event_types, or any
     event); from then on every event of the entity counts, and its periods start at its first event.
@@ -46,39 +47,67 @@ entity_bounds as (
 
 ),
 
-entity_labels as (
+{%- for label in ['account', 'group'] %}
 
-    -- the entity's latest account and group (a property such as department) up to the as-of date
+latest_{{ label }}_at as (
+
+    -- the entity's latest event that names a {{ label }}, up to the as-of date: found by two hash
+    -- aggregates (the latest time, then the largest event_id at that time), not by ranking every event
     select
         {{ events }}.entity_id,
-        {{ events }}.account_id,
-        {{ events }}.group_id,
-        row_number() over (
-            partition by {{ events }}.entity_id
-            order by case when {{ events }}.account_id is null then 1 else 0 end, {{ events }}.occurred_at desc, {{ events }}.event_id desc
-        ) as account_rank,
-        row_number() over (
-            partition by {{ events }}.entity_id
-            order by case when {{ events }}.group_id is null then 1 else 0 end, {{ events }}.occurred_at desc, {{ events }}.event_id desc
-        ) as group_rank
+        max({{ events }}.occurred_at) as occurred_at
     from {{ events }}
     cross join as_of
-    where {{ events }}.occurred_on <= as_of.as_of_date
+    where {{ events }}.occurred_on <= as_of.as_of_date and {{ events }}.{{ label }}_id is not null
+    group by {{ events }}.entity_id
 
 ),
 
+latest_{{ label }}_event as (
+
+    select
+        {{ events }}.entity_id,
+        max({{ events }}.event_id) as event_id
+    from {{ events }}
+    inner join latest_{{ label }}_at
+        on
+            {{ events }}.entity_id = latest_{{ label }}_at.entity_id
+            and {{ events }}.occurred_at = latest_{{ label }}_at.occurred_at
+    where {{ events }}.{{ label }}_id is not null
+    group by {{ events }}.entity_id
+
+),
+
+entity_{{ label }}s as (
+
+    select
+        latest_{{ label }}_event.entity_id,
+        max({{ events }}.{{ label }}_id) as {{ label }}_id
+    from latest_{{ label }}_event
+    inner join {{ events }}
+        on
+            latest_{{ label }}_event.entity_id = {{ events }}.entity_id
+            and latest_{{ label }}_event.event_id = {{ events }}.event_id
+    group by latest_{{ label }}_event.entity_id
+
+),
+{%- endfor %}
+
 entity_attributes as (
 
+    -- the latest account and group (a property such as department) named by the entity's events up
+    -- to the as-of date; ties on time go to the largest event_id
     select
         entity_bounds.entity_id,
         entity_bounds.first_event_on,
         entity_bounds.last_event_on,
-        max(case when entity_labels.account_rank = 1 then entity_labels.account_id end) as account_id,
-        max(case when entity_labels.group_rank = 1 then entity_labels.group_id end) as group_id
+        entity_accounts.account_id,
+        entity_groups.group_id
     from entity_bounds
-    inner join entity_labels
-        on entity_bounds.entity_id = entity_labels.entity_id
-    group by entity_bounds.entity_id, entity_bounds.first_event_on, entity_bounds.last_event_on
+    left join entity_accounts
+        on entity_bounds.entity_id = entity_accounts.entity_id
+    left join entity_groups
+        on entity_bounds.entity_id = entity_groups.entity_id
 
 ),
 
