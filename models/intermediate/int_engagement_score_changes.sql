@@ -32,27 +32,16 @@ numbered as (
 
     select
         scores.*,
-        row_number() over (
-            partition by scores.score_model, scores.entity_id, scores.period_kind
-            order by scores.period_start
-        ) as period_number,
-        lag(scores.score) over (
-            partition by scores.score_model, scores.entity_id, scores.period_kind
-            order by scores.period_start
-        ) as previous_score,
-        lag(scores.normalized_score) over (
-            partition by scores.score_model, scores.entity_id, scores.period_kind
-            order by scores.period_start
-        ) as previous_normalized_score,
-        lag(scores.band) over (
-            partition by scores.score_model, scores.entity_id, scores.period_kind
-            order by scores.period_start
-        ) as previous_band,
-        lag(scores.band_order) over (
-            partition by scores.score_model, scores.entity_id, scores.period_kind
-            order by scores.period_start
-        ) as previous_band_order
+        row_number() over entity_periods as period_number,
+        lag(scores.score) over entity_periods as previous_score,
+        lag(scores.normalized_score) over entity_periods as previous_normalized_score,
+        lag(scores.band) over entity_periods as previous_band,
+        lag(scores.band_order) over entity_periods as previous_band_order
     from scores
+    window entity_periods as (
+        partition by scores.score_model, scores.entity_id, scores.period_kind
+        order by scores.period_start
+    )
 
 ),
 
