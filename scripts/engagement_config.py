@@ -2,6 +2,8 @@
 
 Every check reports a Problem that names the file, the line or row, the value and what would
 be accepted, and all problems are reported at once. Nothing here builds SQL.
+The declarations' keys and values are checked against a JSON Schema by the jsonschema library
+(score_model_schema); the seeds against their rules in seeds/_seeds.yml (check_seed).
 """
 
 from __future__ import annotations
@@ -177,6 +179,191 @@ def _short(value) -> str:
     return text if len(text) <= 40 else f"{text[:20]}...({len(text)} characters)"
 
 
+# --- the declarations' schema: a JSON Schema (draft 2020-12) checked by the jsonschema library ------
+# What a key may hold and which keys a mapping takes (per measure kind) is stated here as data; the
+# library walks the declaration, and each error is turned into a Problem with the file and the line
+# of the key (the loader remembers every key's line). A subschema's "message" (an annotation the
+# library ignores) words the problem; "what" names the mapping in messages about its keys. What needs
+# more than one key or file (the name equals the file's, ratios name other measures, an allow-list
+# seed exists, share needs allow_list, scale depends on the kind, roll-ups) stays in the code below.
+
+NAME_RULE = "^[a-z][a-z0-9_]{0,62}$"
+PROPERTY_RULE = "^[A-Za-z_][A-Za-z0-9_]{0,62}$"
+_FORMATS = None
+
+
+def _format_checker():
+    """The formats "name" and "property": the patterns matched in full (JSON Schema's `pattern`
+    searches, and `$` would let a trailing line break through)."""
+    global _FORMATS
+    if _FORMATS is None:
+        import jsonschema
+
+        _FORMATS = jsonschema.FormatChecker(formats=())
+        _FORMATS.checks("name")(lambda value: not isinstance(value, str) or NAME_PATTERN.fullmatch(value) is not None)
+        _FORMATS.checks("property")(
+            lambda value: not isinstance(value, str) or PROPERTY_PATTERN.fullmatch(value) is not None)
+    return _FORMATS
+
+
+def _name(key: str, what: str = "") -> dict:
+    return {"type": "string", "format": "name", "message": f"{key} must {what or 'match ' + NAME_RULE}"}
+
+
+def _property(key: str) -> dict:
+    return {"type": "string", "format": "property",
+            "message": f"{key} must be a JSON property name matching {PROPERTY_RULE}"}
+
+
+def _keys_of(what: str, allowed: set[str]) -> dict:
+    return {"enum": sorted(allowed), "message": f"unknown key in a {what}; accepted keys: {', '.join(sorted(allowed))}"}
+
+
+def _measure_schema(scored: bool) -> dict:
+    noun = "signal" if scored else "measure"
+    common_required = SIGNAL_COMMON_REQUIRED if scored else INPUT_COMMON_REQUIRED
+    common_optional = SIGNAL_COMMON_OPTIONAL if scored else INPUT_COMMON_OPTIONAL
+    every_key = common_required | common_optional | set().union(*(r | o for r, o in KINDS.values()))
+    event_type = "be a canonical event type matching " + NAME_RULE
+    per_kind = [{
+        "if": {"properties": {"kind": {"const": kind}}, "required": ["kind"]},
+        "then": {"required": sorted(common_required | required), "what": f"{noun} of kind {kind!r}",
+                 "propertyNames": _keys_of(f"{noun} of kind {kind!r}", common_required | common_optional | required
+                                           | optional)},
+    } for kind, (required, optional) in KINDS.items()]
+    return {
+        "type": "object",
+        "message": f"each entry of {noun}s is a mapping with keys {noun}, kind, ...",
+        "properties": {
+            "signal": _name("signal"), "measure": _name("measure"),
+            "kind": {"enum": list(KINDS), "message": f"unknown measure kind; accepted: {', '.join(KINDS)}"},
+            "description": {"type": "string", "message": "description must be text"},
+            "event_type": _name("event_type", event_type), "close_event_type": _name("close_event_type", event_type),
+            "property": _property("property"), "key_property": _property("key_property"),
+            "member": {"anyOf": [{"enum": sorted(MEMBERS)},
+                                 {"type": "object", "required": ["property"], "additionalProperties": False,
+                                  "properties": {"property": {"type": "string", "format": "property"}}}],
+                       "message": "member must be user, account or {property: NAME}"},
+            "change": {"enum": ["gained", "lost"],
+                       "message": "change must be gained (active this period, not the one before) or lost (active "
+                                  "the period before, not this one)"},
+        },
+        "allOf": [*per_kind, {
+            "if": {"properties": {"kind": {"enum": list(KINDS)}}, "required": ["kind"]},
+            "else": {"required": sorted(common_required), "what": noun,
+                     "propertyNames": _keys_of(noun, every_key)},
+        }],
+    }
+
+
+def score_model_schema() -> dict:
+    """The JSON Schema of a score_models/<name>.yml declaration."""
+    allowed = TOP_LEVEL_REQUIRED | TOP_LEVEL_OPTIONAL
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "type": "object",
+        "message": "a score model file is a mapping with keys score_model, entity, signals",
+        "required": sorted(TOP_LEVEL_REQUIRED), "what": "score model",
+        "propertyNames": _keys_of("score model", allowed),
+        "properties": {
+            "score_model": _name("score_model"),
+            "entity": {"anyOf": [{"enum": sorted(ENTITIES)},
+                                 {"type": "object", "required": ["property"], "additionalProperties": False,
+                                  "properties": {"property": True}}],
+                       "message": f"entity must be one of {sorted(ENTITIES)} or {{property: NAME}}",
+                       "properties": {"property": {
+                           "type": "string", "format": "property",
+                           "message": f"entity: {{property: NAME}} needs a JSON property name matching {PROPERTY_RULE}",
+                       }}},
+            "period": {"enum": sorted(PERIODS), "message": f"period must be one of {sorted(PERIODS)}"},
+            "window_days": {"type": "integer", "minimum": 1, "maximum": 366,
+                            "message": "window_days must be a whole number of days from 1 to 366"},
+            "scope": {"anyOf": [{"type": "object", "required": ["event_types"], "additionalProperties": False,
+                                 "properties": {"event_types": {"type": "array",
+                                                                "items": {"type": "string", "format": "name"}}}}],
+                      "message": f"scope must be {{event_types: [canonical event types]}} (names matching {NAME_RULE})"},
+            "cold_start": {"enum": sorted(COLD_START), "message": f"cold_start must be one of {sorted(COLD_START)}"},
+            "private": {"type": "boolean", "message": "private must be true or false"},
+            "rolls_up": {"type": "string", "format": "name",
+                         "message": "rolls_up names a declared user-level score model, and only an entity: account "
+                                    "model may roll one up"},
+            "group_by": {"anyOf": [{"type": "object", "required": ["property"], "additionalProperties": False,
+                                    "properties": {"property": {"type": "string", "format": "property"},
+                                                   "min_group_size": True}}],
+                         "message": "group_by must be {property: NAME, min_group_size: N} (N optional, default 1)",
+                         "properties": {"min_group_size": {
+                             "type": "integer", "minimum": 1, "maximum": 1000000,
+                             "message": "min_group_size must be a whole number from 1 to 1000000"}}},
+            "description": {"type": "string", "message": "description must be text"},
+            "measures": {"type": "array", "items": _measure_schema(scored=False),
+                         "message": "measures must be a list of mappings (inputs of other measures, earning no points)"},
+            "signals": {"type": "array", "minItems": 1, "items": _measure_schema(scored=True),
+                        "message": "signals must be a non-empty list of mappings"},
+        },
+    }
+
+
+_VALIDATOR = None
+
+
+def _schema_problems(data: dict, file: str) -> list[Problem]:
+    """The declaration checked against score_model_schema() by jsonschema, as Problems with lines."""
+    global _VALIDATOR
+    import jsonschema
+
+    if _VALIDATOR is None:
+        schema = score_model_schema()
+        jsonschema.Draft202012Validator.check_schema(schema)
+        _VALIDATOR = jsonschema.Draft202012Validator(schema, format_checker=_format_checker())
+    problems, seen = [], set()
+    for error in sorted(_VALIDATOR.iter_errors(_plain(data)), key=lambda e: [str(p) for p in e.absolute_path]):
+        path = list(error.absolute_path)
+        owner = data
+        for step in path[:-1]:
+            owner = owner[step]
+        if "propertyNames" in error.absolute_schema_path:  # an unknown key: the error's instance is the key
+            key = error.instance
+            where = f"line {data_line(_at(data, path), key)}"
+            problem = Problem(file, where, _show(key), error.schema["message"])
+        elif error.validator == "required":
+            target = _at(data, path)
+            for key in error.validator_value:
+                if key not in target:
+                    problem = Problem(file, f"line {target.get('__line__', 1)}", "nothing",
+                                      f"a {error.schema.get('what', 'mapping')} needs the key {key!r}")
+                    if problem not in seen:
+                        seen.add(problem)
+                        problems.append(problem)
+            continue
+        else:
+            message = error.schema.get("message") or error.message
+            if path and isinstance(path[-1], int):  # an entry of a list: the list's own line
+                section = path[-2] if len(path) > 1 else "?"
+                grand = _at(data, path[:-2]) if len(path) > 1 else data
+                where = f"{section}[{path[-1]}] near line {data_line(grand, section)}"
+            elif path:
+                where = f"line {data_line(owner, path[-1])}"
+            else:
+                where = "line 1"
+            problem = Problem(file, where, _show(_plain(error.instance)), message)
+        if problem not in seen:
+            seen.add(problem)
+            problems.append(problem)
+    return problems
+
+
+def _at(data, path: list):
+    for step in path:
+        data = data[step]
+    return data
+
+
+def data_line(mapping, key) -> int:
+    if isinstance(mapping, dict):
+        return mapping.get("__lines__", {}).get(key, mapping.get("__line__", 1))
+    return 1
+
+
 def load_config(project_dir: Path) -> Config:
     """Reads every score_models/*.yml; structural problems are collected, not raised."""
     config = Config(project_dir=project_dir)
@@ -233,92 +420,45 @@ def _load_model(path: Path, config: Config) -> ScoreModel | None:
 
     lines = data.get("__lines__", {})
     start = len(problems)
-    _check_keys(data, TOP_LEVEL_REQUIRED, TOP_LEVEL_OPTIONAL, name, lines, "score model", problems)
+    problems.extend(_schema_problems(data, name))  # keys, and what each key may hold
 
-    model_name = data.get("score_model")
-    if "score_model" in data and not _valid_name(model_name):
-        problems.append(Problem(name, f"line {lines.get('score_model', 1)}", _show(model_name),
-                                "score_model must match ^[a-z][a-z0-9_]{0,62}$"))
-    elif "score_model" in data and model_name != path.stem:
-        problems.append(Problem(name, f"line {lines.get('score_model', 1)}", _show(model_name),
-                                f"score_model must equal the file name, {path.stem!r}"))
     def where(key: str) -> str:
         return f"line {lines.get(key, 1)}"
 
+    model_name = data.get("score_model")
+    if _valid_name(model_name) and model_name != path.stem:
+        problems.append(Problem(name, where("score_model"), _show(model_name),
+                                f"score_model must equal the file name, {path.stem!r}"))
     entity, entity_property = data.get("entity"), None
-    if isinstance(entity, dict) and set(k for k in entity if not k.startswith("__")) == {"property"}:
-        entity_property = entity.get("property")
-        if not _valid_property(entity_property):
-            problems.append(Problem(name, where("entity"), _show(entity_property),
-                                    "entity: {property: NAME} needs a JSON property name matching "
-                                    "^[A-Za-z_][A-Za-z0-9_]{0,62}$"))
-        entity = "property"
-    elif "entity" in data and entity not in ENTITIES:
-        problems.append(Problem(name, where("entity"), _show(_plain(entity)),
-                                f"entity must be one of {sorted(ENTITIES)} or {{property: NAME}}"))
+    if isinstance(entity, dict):
+        entity, entity_property = "property", entity.get("property")
     period = data.get("period", "month")
-    if period not in PERIODS:
-        problems.append(Problem(name, where("period"), _show(period), f"period must be one of {sorted(PERIODS)}"))
     window_days = data.get("window_days", PERIODS.get(period, 30))
-    if not (isinstance(window_days, int) and not isinstance(window_days, bool) and 1 <= window_days <= 366):
-        problems.append(Problem(name, where("window_days"), _show(window_days),
-                                "window_days must be a whole number of days from 1 to 366"))
-    scope = data.get("scope", {"event_types": []})
-    scope_types = scope.get("event_types") if isinstance(scope, dict) else None
-    if (not isinstance(scope, dict) or set(k for k in scope if not k.startswith("__")) != {"event_types"}
-            or not isinstance(scope_types, list) or not all(_valid_name(t) for t in scope_types)):
-        problems.append(Problem(name, where("scope"), _show(_plain(scope)),
-                                "scope must be {event_types: [canonical event types]} (names matching "
-                                "^[a-z][a-z0-9_]{0,62}$)"))
-        scope_types = []
+    scope = data.get("scope", {})
+    scope_types = scope.get("event_types", []) if isinstance(scope, dict) else []
     cold_start = data.get("cold_start", "score")
-    if cold_start not in COLD_START:
-        problems.append(Problem(name, where("cold_start"), _show(cold_start),
-                                f"cold_start must be one of {sorted(COLD_START)}"))
     private = data.get("private", False)
-    if not isinstance(private, bool):
-        problems.append(Problem(name, where("private"), _show(private), "private must be true or false"))
     rolls_up = data.get("rolls_up")
-    if rolls_up is not None and (not _valid_name(rolls_up) or entity != "account"):
+    if _valid_name(rolls_up) and entity != "account":
         problems.append(Problem(name, where("rolls_up"), _show(rolls_up),
                                 "rolls_up names a declared user-level score model, and only an entity: account "
                                 "model may roll one up"))
     group_by = data.get("group_by")
     group_property, min_group_size = None, 1
-    if group_by is not None:
-        keys = set(k for k in group_by if not k.startswith("__")) if isinstance(group_by, dict) else None
-        if not keys or not keys <= {"property", "min_group_size"} or "property" not in keys \
-                or not _valid_property(group_by.get("property")):
-            problems.append(Problem(name, where("group_by"), _show(_plain(group_by)),
-                                    "group_by must be {property: NAME, min_group_size: N} (N optional, default 1)"))
-        else:
-            group_property = group_by["property"]
-            min_group_size = group_by.get("min_group_size", 1)
-            if not (isinstance(min_group_size, int) and not isinstance(min_group_size, bool)
-                    and 1 <= min_group_size <= 1000000):
-                problems.append(Problem(name, where("group_by"), _show(min_group_size),
-                                        "min_group_size must be a whole number from 1 to 1000000"))
+    if isinstance(group_by, dict):
+        group_property, min_group_size = group_by.get("property"), group_by.get("min_group_size", 1)
     description = data.get("description", "")
-    if not isinstance(description, str):
-        problems.append(Problem(name, where("description"), _show(description), "description must be text"))
 
     inputs: list[Signal] = []
     raw_inputs = data.get("measures", [])
-    if not isinstance(raw_inputs, list):
-        problems.append(Problem(name, where("measures"), _show(_plain(raw_inputs)),
-                                "measures must be a list of mappings (inputs of other measures, earning no points)"))
-    else:
-        for index, item in enumerate(raw_inputs):
-            measure = _load_signal(item, index, name, config, lines.get("measures", 1), scored=False)
-            if measure is not None:
-                inputs.append(measure)
+    for index, item in enumerate(raw_inputs if isinstance(raw_inputs, list) else []):
+        measure = _load_signal(item, index, name, config, lines.get("measures", 1), scored=False)
+        if measure is not None:
+            inputs.append(measure)
 
     raw_signals = data.get("signals")
     signals: list[Signal] = []
-    if "signals" in data and (not isinstance(raw_signals, list) or not raw_signals):
-        problems.append(Problem(name, where("signals"), _show(_plain(raw_signals)),
-                                "signals must be a non-empty list of mappings"))
-    elif isinstance(raw_signals, list):
+    if isinstance(raw_signals, list):
         for index, item in enumerate(raw_signals):
             signal = _load_signal(item, index, name, config, lines.get("signals", 1))
             if signal is not None:
@@ -344,10 +484,6 @@ def _plain(value):
     return value
 
 
-def _valid_property(value) -> bool:
-    return isinstance(value, str) and PROPERTY_PATTERN.fullmatch(value) is not None
-
-
 def _check_ratios(measures: list[Signal], file: str, problems: list) -> None:
     """A ratio divides measures of the same model that are not ratios themselves."""
     plain = {m.measure for m in measures if m.kind != "ratio"}
@@ -371,81 +507,35 @@ def _valid_name(value) -> bool:
     return isinstance(value, str) and NAME_PATTERN.fullmatch(value) is not None
 
 
-def _check_keys(data: dict, required: set, optional: set, file: str, lines: dict, what: str, problems: list) -> None:
-    allowed = required | optional
-    for key in data:
-        if key in ("__lines__", "__line__"):
-            continue
-        if key not in allowed:
-            problems.append(Problem(file, f"line {lines.get(key, data.get('__line__', 1))}", _show(key),
-                                    f"unknown key in a {what}; accepted keys: {', '.join(sorted(allowed))}"))
-    for key in sorted(required - set(data)):
-        problems.append(Problem(file, f"line {data.get('__line__', 1)}", "nothing",
-                                f"a {what} needs the key {key!r}"))
-
-
 def _load_signal(item, index: int, file: str, config: Config, list_line: int, scored: bool = True) -> Signal | None:
+    """One entry of signals (scored) or measures, already checked against the schema (keys, names,
+    event types, properties, member, change): the checks that need more than one key, then the Signal
+    (None when the entry has a problem)."""
     problems = config.problems
-    section = "signals" if scored else "measures"
-    if not isinstance(item, dict):
-        problems.append(Problem(file, f"{section}[{index}] near line {list_line}", _show(_plain(item)),
-                                f"each entry of {section} is a mapping with keys "
-                                f"{'signal' if scored else 'measure'}, kind, ..."))
-        return None
-    common_required = SIGNAL_COMMON_REQUIRED if scored else INPUT_COMMON_REQUIRED
-    common_optional = SIGNAL_COMMON_OPTIONAL if scored else INPUT_COMMON_OPTIONAL
+    name_key = "signal" if scored else "measure"
+    if not isinstance(item, dict) or item.get("kind") not in KINDS or not _valid_name(item.get(name_key)):
+        return None  # the schema said why
+    kind = item["kind"]
+    required, optional = KINDS[kind]
+    if any(key not in item for key in required) or any(
+            key not in required | optional | SIGNAL_COMMON_REQUIRED | SIGNAL_COMMON_OPTIONAL
+            | INPUT_COMMON_REQUIRED | INPUT_COMMON_OPTIONAL for key in item if key not in ("__lines__", "__line__")):
+        return None  # the schema said why
     lines = item["__lines__"]
     line = item["__line__"]
     start = len(problems)
-    kind = item.get("kind")
-    if "kind" in item and kind not in KINDS:
-        problems.append(Problem(file, f"line {lines.get('kind', line)}", _show(kind),
-                                f"unknown measure kind; accepted: {', '.join(KINDS)}"))
-        required, optional = common_required, common_optional | set().union(*(
-            r | o for r, o in KINDS.values()))
-    elif kind in KINDS:
-        required = common_required | KINDS[kind][0]
-        optional = common_optional | KINDS[kind][1]
-    else:
-        required, optional = common_required, common_optional
-    noun = "signal" if scored else "measure"
-    what = f"{noun} of kind {kind!r}" if kind in KINDS else noun
-    _check_keys(item, required, optional, file, lines, what, problems)
 
     def where(key: str) -> str:
         return f"line {lines.get(key, line)}"
 
-    for key in ("signal", "measure"):
-        if key in item and not _valid_name(item[key]):
-            problems.append(Problem(file, where(key), _show(item[key]), f"{key} must match ^[a-z][a-z0-9_]{{0,62}}$"))
-    for key in ("event_type", "close_event_type"):
-        if key in item and not _valid_name(item[key]):
-            problems.append(Problem(file, where(key), _show(item[key]),
-                                    f"{key} must be a canonical event type matching ^[a-z][a-z0-9_]{{0,62}}$"))
-    for key in ("property", "key_property"):
-        if key in item and not (isinstance(item[key], str) and PROPERTY_PATTERN.fullmatch(item[key])):
-            problems.append(Problem(file, where(key), _show(item[key]),
-                                    f"{key} must be a JSON property name matching ^[A-Za-z_][A-Za-z0-9_]{{0,62}}$"))
     if "divide_by" in item and not _valid_divisor(item["divide_by"]):
         problems.append(Problem(file, where("divide_by"), _short(item["divide_by"]),
                                 "divide_by must be a number from 0.0001 to 1000000000"))
-    if "description" in item and not isinstance(item["description"], str):
-        problems.append(Problem(file, where("description"), _show(item["description"]), "description must be text"))
     if "allow_list" in item:
         _check_allow_list(item, file, where("allow_list"), config)
     if "share" in item and (not isinstance(item["share"], bool) or (item["share"] and "allow_list" not in item)):
         problems.append(Problem(file, where("share"), _show(item["share"]),
                                 "share must be true or false, and true needs an allow_list (the share of its values)"))
-    if "member" in item:
-        member = _plain(item["member"])
-        if not (member in MEMBERS or (isinstance(member, dict) and set(member) == {"property"}
-                                      and _valid_property(member["property"]))):
-            problems.append(Problem(file, where("member"), _show(member),
-                                    "member must be user, account or {property: NAME}"))
-    if "change" in item and item["change"] not in ("gained", "lost"):
-        problems.append(Problem(file, where("change"), _show(item["change"]),
-                                "change must be gained (active this period, not the one before) or lost "
-                                "(active the period before, not this one)"))
     if "scale" in item:
         scale = _plain(item["scale"])
         if kind == "scale_average":
