@@ -2,6 +2,11 @@
 {% macro engagement_stage_events(raw_events) -%}
 {%- set earliest_event_date = engagement_date_var('earliest_event_date', '2000-01-01') -%}
 {%- set max_days_after_loaded_at = engagement_int_var('max_days_after_loaded_at', 1) -%}
+{#- the output has the columns of engagement_event_columns, in its order; these two are computed in `final` -#}
+{%- set computed = {
+    'occurred_on': 'cast(occurred_at as date)',
+    'nps_score': 'cast(case when reject_reason is null then nps_score_number end as ' ~ dbt.type_int() ~ ')',
+} -%}
 
 with
 
@@ -93,13 +98,10 @@ property_values as (
 raw_text as (
 
     select
-        event_id as raw_event_id,
-        occurred_at as raw_occurred_at,
-        user_id as raw_user_id,
-        account_id as raw_account_id,
-        event_type as raw_event_type,
-        properties as raw_properties,
-        loaded_at as raw_loaded_at
+        {%- for column in engagement_event_columns('raw')[:-1] %}
+        {{ column }} as raw_{{ column }},
+        {%- endfor %}
+        {{ engagement_event_columns('raw')[-1] }} as raw_{{ engagement_event_columns('raw')[-1] }}
     from source
 
 ),
@@ -180,26 +182,16 @@ validated as (
 final as (
 
     select
-        raw_event_id,
-        raw_occurred_at,
-        raw_user_id,
-        raw_account_id,
-        raw_event_type,
-        raw_properties,
-        raw_loaded_at,
-        event_id,
-        user_id,
-        account_id,
-        event_type,
-        is_known_event_type,
-        occurred_at,
-        cast(occurred_at as date) as occurred_on,
-        loaded_at,
-        properties,
-        feature,
-        duration_seconds,
-        cast(case when reject_reason is null then nps_score_number end as {{ dbt.type_int() }}) as nps_score,
-        ticket_id,
+        {%- for column in engagement_event_columns('raw') %}
+        raw_{{ column }},
+        {%- endfor %}
+        {%- for column in engagement_event_columns('clean') %}
+        {%- if column.name in computed %}
+        {{ computed[column.name] }} as {{ column.name }},
+        {%- else %}
+        {{ column.name }},
+        {%- endif %}
+        {%- endfor %}
         {%- for property in engagement_declared_properties() %}
         {{ property.column }},
         {%- endfor %}

@@ -286,6 +286,7 @@ def command_validate(args: argparse.Namespace) -> int:
     if not config.problems:
         problems += [f"{line}: run scripts/engagement.py generate"
                      for line in engagement_generate.stale_files(project_dir, config.models)]
+    problems += engagement_generate.event_contract_problems(project_dir)
     if not args.skip_lint and not problems:
         sqlfluff = Path(sys.executable).parent / "sqlfluff"
         # the dbt templater compiles against the profile: an in-memory DuckDB needs no data/ folder
@@ -303,7 +304,8 @@ def command_validate(args: argparse.Namespace) -> int:
         for problem in problems:
             print(f"  {problem}", file=sys.stderr)
         return 1
-    checks = ["declarations", "weights", "bands", "aliases", "allow-lists", "semantics", "settings", "generated macros"]
+    checks = ["declarations", "weights", "bands", "aliases", "allow-lists", "semantics", "settings", "generated macros",
+              "event columns"]
     checks += [] if args.skip_lint else ["sqlfluff"]
     checks += [] if args.skip_parse else ["dbt parse"]
     warned = f", {len(config.warnings)} warning(s)" if config.warnings and not args.strict else ""

@@ -2,6 +2,8 @@
 
 Every check reports a Problem that names the file, the line or row, the value and what would
 be accepted, and all problems are reported at once. Nothing here builds SQL.
+The declarations' keys and values are checked against a JSON Schema by the jsonschema library
+(score_model_schema); the seeds against their rules in seeds/_seeds.yml (check_seed).
 """
 
 from __future__ import annotations
@@ -10,14 +12,13 @@ import csv
 import math
 import re
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 
 import yaml
 
 NAME_PATTERN = re.compile(r"[a-z][a-z0-9_]{0,62}")
 PROPERTY_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
-NUMBER_PATTERN = re.compile(r"-?[0-9]{1,14}(\.[0-9]{1,4})?")
 
 ENTITIES = {"user": "user_id", "account": "account_id"}
 # calendar periods, with the trailing window's default length in days
@@ -55,14 +56,7 @@ KINDS: dict[str, tuple[set[str], set[str]]] = {
 IN_PERIOD_KINDS = {"count", "active_days", "distinct_values", "sum", "average", "min", "max", "distinct_entities",
                    "daily_active_share", "scale_average"}
 
-WEIGHTS_COLUMNS = ["score_model", "signal", "rule", "min_value", "max_value", "unit", "points", "cap", "label"]
-BANDS_COLUMNS = ["score_model", "band", "min_score", "max_score", "band_order"]
-ALERT_RULES_COLUMNS = ["score_model", "alert_type", "min_points", "min_percent", "periods", "days"]
-# Each alert type's settings: the ones it needs (any one of them, for sudden_drop), the others blank.
-ALERT_SETTINGS = {"sudden_drop": ("min_points", "min_percent"), "band_down": (), "sustained_low": ("periods",),
-                  "gone_quiet": ("days",)}
-ALIASES_COLUMNS = ["alias", "event_type"]
-RULES = {"tier", "per_unit", "linear"}
+# The seeds' columns, types and rules are declared in seeds/_seeds.yml (read by seed_specs below).
 
 
 @dataclass(frozen=True)
@@ -185,6 +179,191 @@ def _short(value) -> str:
     return text if len(text) <= 40 else f"{text[:20]}...({len(text)} characters)"
 
 
+# --- the declarations' schema: a JSON Schema (draft 2020-12) checked by the jsonschema library ------
+# What a key may hold and which keys a mapping takes (per measure kind) is stated here as data; the
+# library walks the declaration, and each error is turned into a Problem with the file and the line
+# of the key (the loader remembers every key's line). A subschema's "message" (an annotation the
+# library ignores) words the problem; "what" names the mapping in messages about its keys. What needs
+# more than one key or file (the name equals the file's, ratios name other measures, an allow-list
+# seed exists, share needs allow_list, scale depends on the kind, roll-ups) stays in the code below.
+
+NAME_RULE = "^[a-z][a-z0-9_]{0,62}$"
+PROPERTY_RULE = "^[A-Za-z_][A-Za-z0-9_]{0,62}$"
+_FORMATS = None
+
+
+def _format_checker():
+    """The formats "name" and "property": the patterns matched in full (JSON Schema's `pattern`
+    searches, and `$` would let a trailing line break through)."""
+    global _FORMATS
+    if _FORMATS is None:
+        import jsonschema
+
+        _FORMATS = jsonschema.FormatChecker(formats=())
+        _FORMATS.checks("name")(lambda value: not isinstance(value, str) or NAME_PATTERN.fullmatch(value) is not None)
+        _FORMATS.checks("property")(
+            lambda value: not isinstance(value, str) or PROPERTY_PATTERN.fullmatch(value) is not None)
+    return _FORMATS
+
+
+def _name(key: str, what: str = "") -> dict:
+    return {"type": "string", "format": "name", "message": f"{key} must {what or 'match ' + NAME_RULE}"}
+
+
+def _property(key: str) -> dict:
+    return {"type": "string", "format": "property",
+            "message": f"{key} must be a JSON property name matching {PROPERTY_RULE}"}
+
+
+def _keys_of(what: str, allowed: set[str]) -> dict:
+    return {"enum": sorted(allowed), "message": f"unknown key in a {what}; accepted keys: {', '.join(sorted(allowed))}"}
+
+
+def _measure_schema(scored: bool) -> dict:
+    noun = "signal" if scored else "measure"
+    common_required = SIGNAL_COMMON_REQUIRED if scored else INPUT_COMMON_REQUIRED
+    common_optional = SIGNAL_COMMON_OPTIONAL if scored else INPUT_COMMON_OPTIONAL
+    every_key = common_required | common_optional | set().union(*(r | o for r, o in KINDS.values()))
+    event_type = "be a canonical event type matching " + NAME_RULE
+    per_kind = [{
+        "if": {"properties": {"kind": {"const": kind}}, "required": ["kind"]},
+        "then": {"required": sorted(common_required | required), "what": f"{noun} of kind {kind!r}",
+                 "propertyNames": _keys_of(f"{noun} of kind {kind!r}", common_required | common_optional | required
+                                           | optional)},
+    } for kind, (required, optional) in KINDS.items()]
+    return {
+        "type": "object",
+        "message": f"each entry of {noun}s is a mapping with keys {noun}, kind, ...",
+        "properties": {
+            "signal": _name("signal"), "measure": _name("measure"),
+            "kind": {"enum": list(KINDS), "message": f"unknown measure kind; accepted: {', '.join(KINDS)}"},
+            "description": {"type": "string", "message": "description must be text"},
+            "event_type": _name("event_type", event_type), "close_event_type": _name("close_event_type", event_type),
+            "property": _property("property"), "key_property": _property("key_property"),
+            "member": {"anyOf": [{"enum": sorted(MEMBERS)},
+                                 {"type": "object", "required": ["property"], "additionalProperties": False,
+                                  "properties": {"property": {"type": "string", "format": "property"}}}],
+                       "message": "member must be user, account or {property: NAME}"},
+            "change": {"enum": ["gained", "lost"],
+                       "message": "change must be gained (active this period, not the one before) or lost (active "
+                                  "the period before, not this one)"},
+        },
+        "allOf": [*per_kind, {
+            "if": {"properties": {"kind": {"enum": list(KINDS)}}, "required": ["kind"]},
+            "else": {"required": sorted(common_required), "what": noun,
+                     "propertyNames": _keys_of(noun, every_key)},
+        }],
+    }
+
+
+def score_model_schema() -> dict:
+    """The JSON Schema of a score_models/<name>.yml declaration."""
+    allowed = TOP_LEVEL_REQUIRED | TOP_LEVEL_OPTIONAL
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "type": "object",
+        "message": "a score model file is a mapping with keys score_model, entity, signals",
+        "required": sorted(TOP_LEVEL_REQUIRED), "what": "score model",
+        "propertyNames": _keys_of("score model", allowed),
+        "properties": {
+            "score_model": _name("score_model"),
+            "entity": {"anyOf": [{"enum": sorted(ENTITIES)},
+                                 {"type": "object", "required": ["property"], "additionalProperties": False,
+                                  "properties": {"property": True}}],
+                       "message": f"entity must be one of {sorted(ENTITIES)} or {{property: NAME}}",
+                       "properties": {"property": {
+                           "type": "string", "format": "property",
+                           "message": f"entity: {{property: NAME}} needs a JSON property name matching {PROPERTY_RULE}",
+                       }}},
+            "period": {"enum": sorted(PERIODS), "message": f"period must be one of {sorted(PERIODS)}"},
+            "window_days": {"type": "integer", "minimum": 1, "maximum": 366,
+                            "message": "window_days must be a whole number of days from 1 to 366"},
+            "scope": {"anyOf": [{"type": "object", "required": ["event_types"], "additionalProperties": False,
+                                 "properties": {"event_types": {"type": "array",
+                                                                "items": {"type": "string", "format": "name"}}}}],
+                      "message": f"scope must be {{event_types: [canonical event types]}} (names matching {NAME_RULE})"},
+            "cold_start": {"enum": sorted(COLD_START), "message": f"cold_start must be one of {sorted(COLD_START)}"},
+            "private": {"type": "boolean", "message": "private must be true or false"},
+            "rolls_up": {"type": "string", "format": "name",
+                         "message": "rolls_up names a declared user-level score model, and only an entity: account "
+                                    "model may roll one up"},
+            "group_by": {"anyOf": [{"type": "object", "required": ["property"], "additionalProperties": False,
+                                    "properties": {"property": {"type": "string", "format": "property"},
+                                                   "min_group_size": True}}],
+                         "message": "group_by must be {property: NAME, min_group_size: N} (N optional, default 1)",
+                         "properties": {"min_group_size": {
+                             "type": "integer", "minimum": 1, "maximum": 1000000,
+                             "message": "min_group_size must be a whole number from 1 to 1000000"}}},
+            "description": {"type": "string", "message": "description must be text"},
+            "measures": {"type": "array", "items": _measure_schema(scored=False),
+                         "message": "measures must be a list of mappings (inputs of other measures, earning no points)"},
+            "signals": {"type": "array", "minItems": 1, "items": _measure_schema(scored=True),
+                        "message": "signals must be a non-empty list of mappings"},
+        },
+    }
+
+
+_VALIDATOR = None
+
+
+def _schema_problems(data: dict, file: str) -> list[Problem]:
+    """The declaration checked against score_model_schema() by jsonschema, as Problems with lines."""
+    global _VALIDATOR
+    import jsonschema
+
+    if _VALIDATOR is None:
+        schema = score_model_schema()
+        jsonschema.Draft202012Validator.check_schema(schema)
+        _VALIDATOR = jsonschema.Draft202012Validator(schema, format_checker=_format_checker())
+    problems, seen = [], set()
+    for error in sorted(_VALIDATOR.iter_errors(_plain(data)), key=lambda e: [str(p) for p in e.absolute_path]):
+        path = list(error.absolute_path)
+        owner = data
+        for step in path[:-1]:
+            owner = owner[step]
+        if "propertyNames" in error.absolute_schema_path:  # an unknown key: the error's instance is the key
+            key = error.instance
+            where = f"line {data_line(_at(data, path), key)}"
+            problem = Problem(file, where, _show(key), error.schema["message"])
+        elif error.validator == "required":
+            target = _at(data, path)
+            for key in error.validator_value:
+                if key not in target:
+                    problem = Problem(file, f"line {target.get('__line__', 1)}", "nothing",
+                                      f"a {error.schema.get('what', 'mapping')} needs the key {key!r}")
+                    if problem not in seen:
+                        seen.add(problem)
+                        problems.append(problem)
+            continue
+        else:
+            message = error.schema.get("message") or error.message
+            if path and isinstance(path[-1], int):  # an entry of a list: the list's own line
+                section = path[-2] if len(path) > 1 else "?"
+                grand = _at(data, path[:-2]) if len(path) > 1 else data
+                where = f"{section}[{path[-1]}] near line {data_line(grand, section)}"
+            elif path:
+                where = f"line {data_line(owner, path[-1])}"
+            else:
+                where = "line 1"
+            problem = Problem(file, where, _show(_plain(error.instance)), message)
+        if problem not in seen:
+            seen.add(problem)
+            problems.append(problem)
+    return problems
+
+
+def _at(data, path: list):
+    for step in path:
+        data = data[step]
+    return data
+
+
+def data_line(mapping, key) -> int:
+    if isinstance(mapping, dict):
+        return mapping.get("__lines__", {}).get(key, mapping.get("__line__", 1))
+    return 1
+
+
 def load_config(project_dir: Path) -> Config:
     """Reads every score_models/*.yml; structural problems are collected, not raised."""
     config = Config(project_dir=project_dir)
@@ -241,92 +420,45 @@ def _load_model(path: Path, config: Config) -> ScoreModel | None:
 
     lines = data.get("__lines__", {})
     start = len(problems)
-    _check_keys(data, TOP_LEVEL_REQUIRED, TOP_LEVEL_OPTIONAL, name, lines, "score model", problems)
+    problems.extend(_schema_problems(data, name))  # keys, and what each key may hold
 
-    model_name = data.get("score_model")
-    if "score_model" in data and not _valid_name(model_name):
-        problems.append(Problem(name, f"line {lines.get('score_model', 1)}", _show(model_name),
-                                "score_model must match ^[a-z][a-z0-9_]{0,62}$"))
-    elif "score_model" in data and model_name != path.stem:
-        problems.append(Problem(name, f"line {lines.get('score_model', 1)}", _show(model_name),
-                                f"score_model must equal the file name, {path.stem!r}"))
     def where(key: str) -> str:
         return f"line {lines.get(key, 1)}"
 
+    model_name = data.get("score_model")
+    if _valid_name(model_name) and model_name != path.stem:
+        problems.append(Problem(name, where("score_model"), _show(model_name),
+                                f"score_model must equal the file name, {path.stem!r}"))
     entity, entity_property = data.get("entity"), None
-    if isinstance(entity, dict) and set(k for k in entity if not k.startswith("__")) == {"property"}:
-        entity_property = entity.get("property")
-        if not _valid_property(entity_property):
-            problems.append(Problem(name, where("entity"), _show(entity_property),
-                                    "entity: {property: NAME} needs a JSON property name matching "
-                                    "^[A-Za-z_][A-Za-z0-9_]{0,62}$"))
-        entity = "property"
-    elif "entity" in data and entity not in ENTITIES:
-        problems.append(Problem(name, where("entity"), _show(_plain(entity)),
-                                f"entity must be one of {sorted(ENTITIES)} or {{property: NAME}}"))
+    if isinstance(entity, dict):
+        entity, entity_property = "property", entity.get("property")
     period = data.get("period", "month")
-    if period not in PERIODS:
-        problems.append(Problem(name, where("period"), _show(period), f"period must be one of {sorted(PERIODS)}"))
     window_days = data.get("window_days", PERIODS.get(period, 30))
-    if not (isinstance(window_days, int) and not isinstance(window_days, bool) and 1 <= window_days <= 366):
-        problems.append(Problem(name, where("window_days"), _show(window_days),
-                                "window_days must be a whole number of days from 1 to 366"))
-    scope = data.get("scope", {"event_types": []})
-    scope_types = scope.get("event_types") if isinstance(scope, dict) else None
-    if (not isinstance(scope, dict) or set(k for k in scope if not k.startswith("__")) != {"event_types"}
-            or not isinstance(scope_types, list) or not all(_valid_name(t) for t in scope_types)):
-        problems.append(Problem(name, where("scope"), _show(_plain(scope)),
-                                "scope must be {event_types: [canonical event types]} (names matching "
-                                "^[a-z][a-z0-9_]{0,62}$)"))
-        scope_types = []
+    scope = data.get("scope", {})
+    scope_types = scope.get("event_types", []) if isinstance(scope, dict) else []
     cold_start = data.get("cold_start", "score")
-    if cold_start not in COLD_START:
-        problems.append(Problem(name, where("cold_start"), _show(cold_start),
-                                f"cold_start must be one of {sorted(COLD_START)}"))
     private = data.get("private", False)
-    if not isinstance(private, bool):
-        problems.append(Problem(name, where("private"), _show(private), "private must be true or false"))
     rolls_up = data.get("rolls_up")
-    if rolls_up is not None and (not _valid_name(rolls_up) or entity != "account"):
+    if _valid_name(rolls_up) and entity != "account":
         problems.append(Problem(name, where("rolls_up"), _show(rolls_up),
                                 "rolls_up names a declared user-level score model, and only an entity: account "
                                 "model may roll one up"))
     group_by = data.get("group_by")
     group_property, min_group_size = None, 1
-    if group_by is not None:
-        keys = set(k for k in group_by if not k.startswith("__")) if isinstance(group_by, dict) else None
-        if not keys or not keys <= {"property", "min_group_size"} or "property" not in keys \
-                or not _valid_property(group_by.get("property")):
-            problems.append(Problem(name, where("group_by"), _show(_plain(group_by)),
-                                    "group_by must be {property: NAME, min_group_size: N} (N optional, default 1)"))
-        else:
-            group_property = group_by["property"]
-            min_group_size = group_by.get("min_group_size", 1)
-            if not (isinstance(min_group_size, int) and not isinstance(min_group_size, bool)
-                    and 1 <= min_group_size <= 1000000):
-                problems.append(Problem(name, where("group_by"), _show(min_group_size),
-                                        "min_group_size must be a whole number from 1 to 1000000"))
+    if isinstance(group_by, dict):
+        group_property, min_group_size = group_by.get("property"), group_by.get("min_group_size", 1)
     description = data.get("description", "")
-    if not isinstance(description, str):
-        problems.append(Problem(name, where("description"), _show(description), "description must be text"))
 
     inputs: list[Signal] = []
     raw_inputs = data.get("measures", [])
-    if not isinstance(raw_inputs, list):
-        problems.append(Problem(name, where("measures"), _show(_plain(raw_inputs)),
-                                "measures must be a list of mappings (inputs of other measures, earning no points)"))
-    else:
-        for index, item in enumerate(raw_inputs):
-            measure = _load_signal(item, index, name, config, lines.get("measures", 1), scored=False)
-            if measure is not None:
-                inputs.append(measure)
+    for index, item in enumerate(raw_inputs if isinstance(raw_inputs, list) else []):
+        measure = _load_signal(item, index, name, config, lines.get("measures", 1), scored=False)
+        if measure is not None:
+            inputs.append(measure)
 
     raw_signals = data.get("signals")
     signals: list[Signal] = []
-    if "signals" in data and (not isinstance(raw_signals, list) or not raw_signals):
-        problems.append(Problem(name, where("signals"), _show(_plain(raw_signals)),
-                                "signals must be a non-empty list of mappings"))
-    elif isinstance(raw_signals, list):
+    if isinstance(raw_signals, list):
         for index, item in enumerate(raw_signals):
             signal = _load_signal(item, index, name, config, lines.get("signals", 1))
             if signal is not None:
@@ -352,10 +484,6 @@ def _plain(value):
     return value
 
 
-def _valid_property(value) -> bool:
-    return isinstance(value, str) and PROPERTY_PATTERN.fullmatch(value) is not None
-
-
 def _check_ratios(measures: list[Signal], file: str, problems: list) -> None:
     """A ratio divides measures of the same model that are not ratios themselves."""
     plain = {m.measure for m in measures if m.kind != "ratio"}
@@ -379,81 +507,35 @@ def _valid_name(value) -> bool:
     return isinstance(value, str) and NAME_PATTERN.fullmatch(value) is not None
 
 
-def _check_keys(data: dict, required: set, optional: set, file: str, lines: dict, what: str, problems: list) -> None:
-    allowed = required | optional
-    for key in data:
-        if key in ("__lines__", "__line__"):
-            continue
-        if key not in allowed:
-            problems.append(Problem(file, f"line {lines.get(key, data.get('__line__', 1))}", _show(key),
-                                    f"unknown key in a {what}; accepted keys: {', '.join(sorted(allowed))}"))
-    for key in sorted(required - set(data)):
-        problems.append(Problem(file, f"line {data.get('__line__', 1)}", "nothing",
-                                f"a {what} needs the key {key!r}"))
-
-
 def _load_signal(item, index: int, file: str, config: Config, list_line: int, scored: bool = True) -> Signal | None:
+    """One entry of signals (scored) or measures, already checked against the schema (keys, names,
+    event types, properties, member, change): the checks that need more than one key, then the Signal
+    (None when the entry has a problem)."""
     problems = config.problems
-    section = "signals" if scored else "measures"
-    if not isinstance(item, dict):
-        problems.append(Problem(file, f"{section}[{index}] near line {list_line}", _show(_plain(item)),
-                                f"each entry of {section} is a mapping with keys "
-                                f"{'signal' if scored else 'measure'}, kind, ..."))
-        return None
-    common_required = SIGNAL_COMMON_REQUIRED if scored else INPUT_COMMON_REQUIRED
-    common_optional = SIGNAL_COMMON_OPTIONAL if scored else INPUT_COMMON_OPTIONAL
+    name_key = "signal" if scored else "measure"
+    if not isinstance(item, dict) or item.get("kind") not in KINDS or not _valid_name(item.get(name_key)):
+        return None  # the schema said why
+    kind = item["kind"]
+    required, optional = KINDS[kind]
+    if any(key not in item for key in required) or any(
+            key not in required | optional | SIGNAL_COMMON_REQUIRED | SIGNAL_COMMON_OPTIONAL
+            | INPUT_COMMON_REQUIRED | INPUT_COMMON_OPTIONAL for key in item if key not in ("__lines__", "__line__")):
+        return None  # the schema said why
     lines = item["__lines__"]
     line = item["__line__"]
     start = len(problems)
-    kind = item.get("kind")
-    if "kind" in item and kind not in KINDS:
-        problems.append(Problem(file, f"line {lines.get('kind', line)}", _show(kind),
-                                f"unknown measure kind; accepted: {', '.join(KINDS)}"))
-        required, optional = common_required, common_optional | set().union(*(
-            r | o for r, o in KINDS.values()))
-    elif kind in KINDS:
-        required = common_required | KINDS[kind][0]
-        optional = common_optional | KINDS[kind][1]
-    else:
-        required, optional = common_required, common_optional
-    noun = "signal" if scored else "measure"
-    what = f"{noun} of kind {kind!r}" if kind in KINDS else noun
-    _check_keys(item, required, optional, file, lines, what, problems)
 
     def where(key: str) -> str:
         return f"line {lines.get(key, line)}"
 
-    for key in ("signal", "measure"):
-        if key in item and not _valid_name(item[key]):
-            problems.append(Problem(file, where(key), _show(item[key]), f"{key} must match ^[a-z][a-z0-9_]{{0,62}}$"))
-    for key in ("event_type", "close_event_type"):
-        if key in item and not _valid_name(item[key]):
-            problems.append(Problem(file, where(key), _show(item[key]),
-                                    f"{key} must be a canonical event type matching ^[a-z][a-z0-9_]{{0,62}}$"))
-    for key in ("property", "key_property"):
-        if key in item and not (isinstance(item[key], str) and PROPERTY_PATTERN.fullmatch(item[key])):
-            problems.append(Problem(file, where(key), _show(item[key]),
-                                    f"{key} must be a JSON property name matching ^[A-Za-z_][A-Za-z0-9_]{{0,62}}$"))
     if "divide_by" in item and not _valid_divisor(item["divide_by"]):
         problems.append(Problem(file, where("divide_by"), _short(item["divide_by"]),
                                 "divide_by must be a number from 0.0001 to 1000000000"))
-    if "description" in item and not isinstance(item["description"], str):
-        problems.append(Problem(file, where("description"), _show(item["description"]), "description must be text"))
     if "allow_list" in item:
         _check_allow_list(item, file, where("allow_list"), config)
     if "share" in item and (not isinstance(item["share"], bool) or (item["share"] and "allow_list" not in item)):
         problems.append(Problem(file, where("share"), _show(item["share"]),
                                 "share must be true or false, and true needs an allow_list (the share of its values)"))
-    if "member" in item:
-        member = _plain(item["member"])
-        if not (member in MEMBERS or (isinstance(member, dict) and set(member) == {"property"}
-                                      and _valid_property(member["property"]))):
-            problems.append(Problem(file, where("member"), _show(member),
-                                    "member must be user, account or {property: NAME}"))
-    if "change" in item and item["change"] not in ("gained", "lost"):
-        problems.append(Problem(file, where("change"), _show(item["change"]),
-                                "change must be gained (active this period, not the one before) or lost "
-                                "(active the period before, not this one)"))
     if "scale" in item:
         scale = _plain(item["scale"])
         if kind == "scale_average":
@@ -545,95 +627,297 @@ def _read_seed(path: Path, columns: list[str], config: Config) -> list[tuple[int
     return result
 
 
-def _number(text: str, file: str, line: int, column: str, config: Config, required: bool) -> Decimal | None:
-    text = text.strip()
-    if text == "":
-        if required:
-            config.problems.append(Problem(file, f"row {line}", f"{column}=''", f"{column} is required"))
-        return None
-    if not NUMBER_PATTERN.fullmatch(text):
-        config.problems.append(Problem(file, f"row {line}", f"{column}={text!r}",
-                                       f"{column} must be a decimal number like -12.5 (at most 14 digits before "
-                                       "the point and 4 after)"))
-        return None
+# --- the seeds' rules, declared once in seeds/_seeds.yml -------------------------------------
+# dbt runs them as data tests; validate reads the same file and checks the CSV rows before a build.
+# See the comment at the top of seeds/_seeds.yml for what is declared there and what stays here.
+
+SEEDS_YML = Path("seeds") / "_seeds.yml"
+DECIMAL_TYPE = re.compile(r"decimal\(\s*([0-9]+)\s*,\s*([0-9]+)\s*\)", re.IGNORECASE)
+
+
+@dataclass
+class SeedSpec:
+    """One seed's declaration in seeds/_seeds.yml: what check_seed checks."""
+    name: str
+    columns: list[str]
+    types: dict[str, str]  # column -> its column_type as written (text types are Jinja)
+    not_null: list[str] = field(default_factory=list)
+    unique: list[str] = field(default_factory=list)
+    accepted: dict[str, list[str]] = field(default_factory=dict)
+    combinations: list[tuple[list[str], str | None]] = field(default_factory=list)  # columns, message
+    rules: dict = field(default_factory=dict)  # the arguments of engagement_seed_rules
+
+    def sql_type(self, column: str) -> str:
+        declared = self.types.get(column, "")
+        if DECIMAL_TYPE.fullmatch(declared.strip()) or declared.strip().lower() == "integer":
+            return declared.strip()
+        return "varchar"  # the text types (rendered per target by dbt) and undeclared columns
+
+
+def _tests(entries) -> list[tuple[str, dict, dict]]:
+    """A yml data_tests list as (test, arguments, config)."""
+    found = []
+    for entry in entries or []:
+        if isinstance(entry, str):
+            found.append((entry, {}, {}))
+        elif isinstance(entry, dict):
+            for test, body in entry.items():
+                body = body or {}
+                found.append((test, body.get("arguments") or {}, body.get("config") or {}))
+    return found
+
+
+def seed_specs(project_dir: Path) -> dict[str, SeedSpec]:
+    """Every seed declared in seeds/_seeds.yml, by name (empty when the file is missing or unreadable:
+    the seeds' problems are then those of their CSV files alone)."""
+    path = project_dir / SEEDS_YML
     try:
-        return Decimal(text)
-    except InvalidOperation:  # pragma: no cover - the pattern already excludes this
+        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError):
+        return {}
+    specs = {}
+    for seed in document.get("seeds") or []:
+        columns = seed.get("columns") or []
+        spec = SeedSpec(seed["name"], [column["name"] for column in columns],
+                        dict((seed.get("config") or {}).get("column_types") or {}))
+        for column in columns:
+            for test, arguments, _ in _tests(column.get("data_tests")):
+                if test == "not_null":
+                    spec.not_null.append(column["name"])
+                elif test == "unique":
+                    spec.unique.append(column["name"])
+                elif test == "accepted_values":
+                    spec.accepted[column["name"]] = [str(value) for value in arguments["values"]]
+        for test, arguments, test_config in _tests(seed.get("data_tests")):
+            if test == "engagement_unique_combination":
+                spec.combinations.append((list(arguments["columns"]), (test_config.get("meta") or {}).get("message")))
+            elif test == "engagement_seed_rules":
+                spec.rules = arguments
+        specs[spec.name] = spec
+    return specs
+
+
+def seed_columns(project_dir: Path, seed: str) -> list[str]:
+    """A seed's columns, in the order of its CSV header, as seeds/_seeds.yml lists them."""
+    spec = seed_specs(project_dir).get(seed)
+    return spec.columns if spec else []
+
+
+def _one_of(values: list[str]) -> str:
+    return ", ".join(values[:-1]) + " or " + values[-1] if len(values) > 1 else "".join(values)
+
+
+def _type_problem(spec: SeedSpec, column: str, text: str) -> str | None:
+    declared = spec.sql_type(column)
+    decimal = DECIMAL_TYPE.fullmatch(declared)
+    if decimal:
+        before, after = int(decimal.group(1)) - int(decimal.group(2)), int(decimal.group(2))
+        pattern = rf"-?[0-9]{{1,{before}}}" + (rf"(\.[0-9]{{1,{after}}})?" if after else "")
+        if not re.fullmatch(pattern, text):
+            return (f"{column} must be a decimal number like -12.5 (at most {before} digits before the point and "
+                    f"{after} after)")
+    elif declared.lower() == "integer" and not re.fullmatch(r"-?[0-9]{1,9}", text):
+        return f"{column} must be a whole number"
+    return None
+
+
+def _message(template: str, row: dict, blank: str | None = None) -> str:
+    text = template.replace("{blank}", blank) if blank else template
+    return re.sub(r"\{([a-z_][a-z0-9_]*)\}", lambda match: row.get(match.group(1), "").strip(), text)
+
+
+def _shown(row: dict, columns: list[str]) -> str:
+    return ", ".join(f"{column}={row[column].strip()!r}" for column in columns)
+
+
+def check_seed(config: Config, seed: str, row_check=None) -> list[tuple[int, dict]] | None:
+    """Checks seeds/<seed>.csv against its declaration in seeds/_seeds.yml, adding a Problem (file,
+    row, value) for each broken rule. row_check(line, row) -> bool adds the checks only this side can
+    make (declared score models); a row failing it, or a column rule, is left out of the rules that
+    compare rows. Returns the rows that passed the column rules (None when the file is unreadable)."""
+    spec = seed_specs(config.project_dir).get(seed)
+    path = config.project_dir / "seeds" / f"{seed}.csv"
+    file = _relative(path, config.project_dir)
+    if spec is None:
+        config.problems.append(Problem(str(SEEDS_YML), "-", repr(seed), "the seed is not declared in seeds/_seeds.yml"))
         return None
+    rows = _read_seed(path, spec.columns, config)
+    if rows is None:
+        return None
+    good = []
+    for line, row in rows:
+        start = len(config.problems)
+        if row_check is not None and row_check(line, row) is False:
+            continue
+        if spec.rules.get("declared_signal") and not _declared_signal(config, spec, file, line, row):
+            continue
+        for column in spec.columns:
+            text = row[column].strip()
+            if text == "":
+                if column in spec.not_null:
+                    config.problems.append(Problem(file, f"row {line}", f"{column}=''", f"{column} is required"))
+                continue
+            if column in spec.accepted and text not in spec.accepted[column]:
+                config.problems.append(Problem(file, f"row {line}", f"{column}={row[column]!r}",
+                                               f"{column} must be one of {_one_of(spec.accepted[column])}"))
+            problem = _type_problem(spec, column, text)
+            if problem:
+                config.problems.append(Problem(file, f"row {line}", f"{column}={row[column].strip()!r}", problem))
+        if len(config.problems) == start:
+            good.append((line, row))
+    repeated = set()  # a repeated key's later rows: reported here, left out of the checks that follow
+    for columns, message in [([column], None) for column in spec.unique] + spec.combinations:
+        seen: dict[tuple, int] = {}
+        for line, row in good:
+            key = tuple(row[column].strip() for column in columns)
+            if key in seen:
+                config.problems.append(Problem(
+                    file, f"row {line}", _shown(row, columns),
+                    f"{message or ' and '.join(columns) + ' must be unique'} (also row {seen[key]})"))
+                repeated.add(line)
+            seen.setdefault(key, line)
+    if spec.rules:
+        _check_seed_rules(config, spec, file, good)
+    return [(line, row) for line, row in good if line not in repeated]
+
+
+def _declared_signal(config: Config, spec: SeedSpec, file: str, line: int, row: dict) -> bool:
+    """engagement_seed_rules' declared_signal: the row's (score model, signal) is declared."""
+    model_column, signal_column = spec.rules["declared_signal"]
+    model, signal = row[model_column], row[signal_column]
+    declared = {model.name: {signal.signal for signal in model.signals} for model in config.models}
+    if model in declared and signal not in declared[model]:
+        config.problems.append(Problem(file, f"row {line}", f"{signal_column}={signal!r}",
+                                       f"signal is not declared in score_models/{model}.yml; declared: "
+                                       f"{', '.join(sorted(declared[model]))}"))
+        return False
+    return True
+
+
+def _check_seed_rules(config: Config, spec: SeedSpec, file: str, rows: list[tuple[int, dict]]) -> None:
+    """The engagement_seed_rules of a seed: its SQL conditions run on an in-memory DuckDB over the rows
+    (typed as dbt loads them), the ranges compared here."""
+    import duckdb  # dbt-duckdb's engine, installed with the project
+
+    rules = spec.rules
+    connection = duckdb.connect(":memory:")
+    try:
+        columns = ", ".join(f'"{column}" {spec.sql_type(column)}' for column in spec.columns)
+        connection.execute(f"create table seed (_row integer, {columns})")
+        if rows:
+            marks = ", ".join("?" for _ in range(len(spec.columns) + 1))
+            connection.executemany(f"insert into seed values ({marks})", [
+                [line, *[(row[column].strip() or None) if spec.sql_type(column) != "varchar" else
+                         (None if row[column].strip() == "" else row[column]) for column in spec.columns]]
+                for line, row in rows])
+        by_line = dict(rows)
+        for rule in rules.get("rows") or []:
+            checks = ([(f'"{column}" is null', column, [column]) for column in rule["blank"]] if "blank" in rule
+                      else [(rule["check"], None, rule.get("show") or [])])
+            for check, blank, shown in checks:
+                failing = connection.execute(
+                    f"select _row from seed where ({rule.get('when') or 'true'}) and not coalesce(({check}), false) "
+                    "order by _row").fetchall()
+                for (line,) in failing:
+                    row = by_line[line]
+                    config.problems.append(Problem(file, f"row {line}", _shown(row, shown),
+                                                   _message(rule["message"], row, blank)))
+        for rule in rules.get("groups") or []:
+            group = ", ".join(f'"{column}"' for column in rule["group_by"])
+            failing = connection.execute(
+                f"select list(_row order by _row) from seed where {rule.get('when') or 'true'} group by {group} "
+                f"having not coalesce(({rule['check']}), false) order by min(_row)").fetchall()
+            for (lines,) in failing:
+                row = by_line[lines[0]]
+                config.problems.append(Problem(file, f"rows {', '.join(map(str, lines))}",
+                                               _shown(row, [c for c in rule["group_by"] if c != "score_model"]
+                                                      or rule["group_by"]),
+                                               _message(rule["message"], row)))
+        for rule in rules.get("ranges") or []:
+            _check_ranges(config, rule, rules["key"], file, connection, by_line)
+    finally:
+        connection.close()
+
+
+def _check_ranges(config: Config, rule: dict, key: list[str], file: str, connection, by_line: dict) -> None:
+    """[lower, upper) ranges per partition (a blank bound open): none overlap; with cover, none leaves
+    a gap and the lowest and highest are open."""
+    lower, upper, noun = rule["lower"], rule["upper"], rule["noun"]
+    partition = ", ".join(f'"{column}"' for column in rule["partition_by"])
+    found = connection.execute(
+        f'select _row, {partition}, "{lower}", "{upper}" from seed where {rule.get("when") or "true"} '
+        "order by _row").fetchall()
+    width = len(rule["partition_by"])
+    groups: dict[tuple, list[tuple[int, object, object]]] = {}
+    for item in found:
+        groups.setdefault(tuple(item[1:1 + width]), []).append((item[0], item[1 + width], item[2 + width]))
+    for entries in groups.values():
+        # the order of the SQL test: lower bound (blank first), upper bound (blank last), then the key
+        ordered = sorted(entries, key=lambda entry: (entry[1] is not None, entry[1] or 0, entry[2] is None,
+                                                     entry[2] or 0, tuple(by_line[entry[0]][column].strip()
+                                                                          for column in key)))
+
+        def text(line: int, column: str) -> str:
+            return by_line[line][column].strip()
+
+        if rule.get("cover"):
+            first_line, first_low, _ = ordered[0]
+            if first_low is not None:
+                config.problems.append(Problem(file, f"row {first_line}", f"{lower}={text(first_line, lower)}",
+                                               f"the lowest {noun} must leave {lower} blank, so every low value "
+                                               f"has a {noun}"))
+            last_line, _, last_high = ordered[-1]
+            if last_high is not None:
+                config.problems.append(Problem(file, f"row {last_line}", f"{upper}={text(last_line, upper)}",
+                                               f"the highest {noun} must leave {upper} blank, so every high value "
+                                               f"has a {noun}"))
+            for (line_a, _, high_a), (line_b, low_b, _) in zip(ordered, ordered[1:]):
+                if high_a is None or low_b is None or high_a != low_b:
+                    gap_or_overlap = "overlap" if (high_a is None or low_b is None or low_b < high_a) else "gap"
+                    config.problems.append(Problem(file, f"rows {line_a} and {line_b}",
+                                                   f"{upper}={text(line_a, upper) or None}, "
+                                                   f"{lower}={text(line_b, lower) or None}",
+                                                   f"{noun}s must be contiguous: a {noun}'s {lower} equals the "
+                                                   f"{upper} of the {noun} below ({gap_or_overlap})"))
+            continue
+        for index, (line_a, low_a, high_a) in enumerate(ordered):
+            for line_b, low_b, high_b in ordered[index + 1:]:
+                if (low_a is not None and high_b is not None and low_a >= high_b) or \
+                        (low_b is not None and high_a is not None and low_b >= high_a):
+                    continue  # [low, high) ranges that do not meet
+                row = by_line[line_b]
+                config.problems.append(Problem(file, f"rows {line_a} and {line_b}",
+                                               _shown(row, [c for c in rule["partition_by"] if c != "score_model"]
+                                                      or rule["partition_by"]),
+                                               f"{noun}s overlap: a value may match two rows ({lower} is "
+                                               f"inclusive, {upper} exclusive)"))
+
+
+def _declared_model(config: Config, file: str, column: str = "score_model"):
+    """A row_check for check_seed: the row names a declared score model (rows of refused ones are skipped)."""
+    declared = {model.name for model in config.models}
+
+    def check(line: int, row: dict) -> bool:
+        if row[column] in config.refused:
+            return False
+        if row[column] not in declared:
+            config.problems.append(Problem(file, f"row {line}", f"{column}={row[column]!r}",
+                                           f"no such score model; declared: {', '.join(sorted(declared)) or 'none'}"))
+            return False
+        return True
+    return check
 
 
 def check_weights(config: Config) -> None:
-    path = config.project_dir / "seeds" / "engagement_weights.csv"
-    file = _relative(path, config.project_dir)
-    rows = _read_seed(path, WEIGHTS_COLUMNS, config)
-    if rows is None:
+    """seeds/engagement_weights.csv: the rules of seeds/_seeds.yml, and (here only) that every declared
+    signal has weight rows."""
+    file = "seeds/engagement_weights.csv"
+    path = config.project_dir / file
+    if check_seed(config, "engagement_weights", _declared_model(config, file)) is None:
         return
-    declared = {model.name: {signal.signal for signal in model.signals} for model in config.models}
-    by_signal: dict[tuple[str, str], list[tuple[int, dict, dict]]] = {}
-    mentioned = {(row["score_model"], row["signal"]) for _, row in rows}
-    for line, row in rows:
-        model, signal, rule = row["score_model"], row["signal"], row["rule"]
-        if model in config.refused:
-            continue
-        start = len(config.problems)
-        if model not in declared:
-            config.problems.append(Problem(file, f"row {line}", f"score_model={model!r}",
-                                           f"no such score model; declared: {', '.join(sorted(declared)) or 'none'}"))
-        elif signal not in declared[model]:
-            config.problems.append(Problem(file, f"row {line}", f"signal={signal!r}",
-                                           f"signal is not declared in score_models/{model}.yml; declared: "
-                                           f"{', '.join(sorted(declared[model]))}"))
-        if rule not in RULES:
-            config.problems.append(Problem(file, f"row {line}", f"rule={rule!r}", "rule must be tier, per_unit or linear"))
-        numbers = {column: _number(row[column], file, line, column, config, column == "points")
-                   for column in ("min_value", "max_value", "unit", "points", "cap")}
-        if len(config.problems) > start:
-            continue
-        if rule in ("per_unit", "linear"):
-            if numbers["min_value"] is not None or numbers["max_value"] is not None:
-                config.problems.append(Problem(file, f"row {line}", "min_value/max_value",
-                                               f"a {rule} row leaves min_value and max_value blank"))
-            if numbers["unit"] is None or numbers["unit"] <= 0:
-                config.problems.append(Problem(file, f"row {line}", f"unit={row['unit']!r}",
-                                               f"a {rule} row needs unit > 0"))
-            if numbers["points"] > 0 and numbers["cap"] is None:
-                config.problems.append(Problem(file, f"row {line}", "cap=''",
-                                               f"a {rule} row with positive points needs a cap, else the maximum "
-                                               "score is unbounded"))
-            if numbers["cap"] is not None and numbers["cap"] * numbers["points"] < 0:
-                config.problems.append(Problem(file, f"row {line}", f"cap={row['cap']!r}",
-                                               "cap must have the same sign as points"))
-        else:
-            if numbers["unit"] is not None or numbers["cap"] is not None:
-                config.problems.append(Problem(file, f"row {line}", "unit/cap", "a tier row leaves unit and cap blank"))
-            low, high = numbers["min_value"], numbers["max_value"]
-            if low is None and high is None:
-                config.problems.append(Problem(file, f"row {line}", "min_value='', max_value=''",
-                                               "a tier row needs min_value or max_value"))
-            elif low is not None and high is not None and low >= high:
-                config.problems.append(Problem(file, f"row {line}", f"min_value={low}, max_value={high}",
-                                               "a tier needs min_value < max_value (min inclusive, max exclusive)"))
-        by_signal.setdefault((model, signal), []).append((line, row, numbers))
-
-    for (model, signal), entries in by_signal.items():
-        rules = {row["rule"] for _, row, _ in entries}
-        lines = ", ".join(str(line) for line, _, _ in entries)
-        if len(rules) > 1:
-            config.problems.append(Problem(file, f"rows {lines}", f"signal={signal!r}",
-                                           "a signal has either tier rows or one per_unit or linear row, not "
-                                           "several kinds"))
-        elif rules <= {"per_unit", "linear"} and len(entries) > 1:
-            config.problems.append(Problem(file, f"rows {lines}", f"signal={signal!r}",
-                                           f"a {entries[0][1]['rule']} signal has exactly one row"))
-        elif rules == {"tier"}:
-            tiers = sorted(entries, key=lambda entry: (entry[2]["min_value"] is not None,
-                                                       entry[2]["min_value"] or 0))
-            for (line_a, _, a), (line_b, _, b) in zip(tiers, tiers[1:]):
-                a_high = a["max_value"]
-                if a_high is None or (b["min_value"] is None) or b["min_value"] < a_high:
-                    config.problems.append(Problem(file, f"rows {line_a} and {line_b}", f"signal={signal!r}",
-                                                   "tiers overlap: a value would match both rows "
-                                                   "(min_value inclusive, max_value exclusive)"))
+    # any row naming the signal counts (a broken one is reported already)
+    rows = _read_seed(path, seed_columns(config.project_dir, "engagement_weights"), Config(project_dir=config.project_dir))
+    mentioned = {(row["score_model"], row["signal"]) for _, row in rows or []}
     for model in config.models:
         for signal in model.signals:
             if (model.name, signal.signal) not in mentioned:
@@ -643,116 +927,28 @@ def check_weights(config: Config) -> None:
 
 
 def check_bands(config: Config) -> None:
-    path = config.project_dir / "seeds" / "engagement_bands.csv"
-    file = _relative(path, config.project_dir)
-    rows = _read_seed(path, BANDS_COLUMNS, config)
+    """seeds/engagement_bands.csv: the rules of seeds/_seeds.yml, and (here only) that every declared
+    score model has bands."""
+    file = "seeds/engagement_bands.csv"
+    rows = check_seed(config, "engagement_bands", _declared_model(config, file))
     if rows is None:
         return
-    declared = {model.name for model in config.models}
-    by_model: dict[str, list[tuple[int, dict, Decimal | None, Decimal | None]]] = {}
-    for line, row in rows:
-        if row["score_model"] in config.refused:
-            continue
-        start = len(config.problems)
-        if row["score_model"] not in declared:
-            config.problems.append(Problem(file, f"row {line}", f"score_model={row['score_model']!r}",
-                                           f"no such score model; declared: {', '.join(sorted(declared)) or 'none'}"))
-        if row["band"].strip() == "":
-            config.problems.append(Problem(file, f"row {line}", "band=''", "band needs a name"))
-        low = _number(row["min_score"], file, line, "min_score", config, False)
-        high = _number(row["max_score"], file, line, "max_score", config, False)
-        if not re.fullmatch(r"[0-9]{1,4}", row["band_order"].strip()):
-            config.problems.append(Problem(file, f"row {line}", f"band_order={row['band_order']!r}",
-                                           "band_order must be a whole number (1 = best)"))
-        if len(config.problems) == start:
-            by_model.setdefault(row["score_model"], []).append((line, row, low, high))
-    for model in sorted(declared):
-        bands = by_model.get(model, [])
-        if not bands:
+    with_bands = {row["score_model"] for _, row in rows}
+    for model in sorted(model.name for model in config.models):
+        if model not in with_bands:
             config.problems.append(Problem(file, "-", f"score_model={model!r}", "the score model has no bands"))
-            continue
-        names: dict[str, int] = {}
-        for line, row, _, _ in bands:
-            if row["band"] in names:
-                config.problems.append(Problem(file, f"row {line}", f"band={row['band']!r}",
-                                               f"band names must be unique per score model (also row {names[row['band']]})"))
-            names.setdefault(row["band"], line)
-        ordered = sorted(bands, key=lambda band: (band[2] is not None, band[2] or 0))
-        first_line, _, first_low, _ = ordered[0]
-        if first_low is not None:
-            config.problems.append(Problem(file, f"row {first_line}", f"min_score={first_low}",
-                                           "the lowest band must leave min_score blank, so every low score has a band"))
-        last_line, _, _, last_high = ordered[-1]
-        if last_high is not None:
-            config.problems.append(Problem(file, f"row {last_line}", f"max_score={last_high}",
-                                           "the highest band must leave max_score blank, so every high score has a band"))
-        for line, _, low, high in ordered:
-            if low is not None and high is not None and low >= high:
-                config.problems.append(Problem(file, f"row {line}", f"min_score={low}, max_score={high}",
-                                               "min_score must be below max_score"))
-        for (line_a, _, _, high_a), (line_b, _, low_b, _) in zip(ordered, ordered[1:]):
-            if high_a is None or low_b is None or high_a != low_b:
-                gap_or_overlap = "overlap" if (high_a is None or low_b is None or low_b < high_a) else "gap"
-                config.problems.append(Problem(file, f"rows {line_a} and {line_b}",
-                                               f"max_score={high_a}, min_score={low_b}",
-                                               f"bands must be contiguous: a band's min_score equals the max_score "
-                                               f"of the band below ({gap_or_overlap})"))
 
 
 def check_alert_rules(config: Config) -> None:
-    """seeds/engagement_alert_rules.csv: known models and alert types, one row per pair, each type with
-    its own settings and the others blank, thresholds in range. The seed is optional: without it no
-    model raises alerts."""
+    """seeds/engagement_alert_rules.csv: the rules of seeds/_seeds.yml (known alert types, one row per
+    pair, each type with its own settings and the others blank, thresholds in range). The seed is
+    required; a header-only file raises no alerts."""
     path = config.project_dir / "seeds" / "engagement_alert_rules.csv"
     if not path.exists():
         config.problems.append(Problem(_relative(path, config.project_dir), "-", "missing file",
                                        "the seed is required; a header-only file raises no alerts"))
         return
-    file = _relative(path, config.project_dir)
-    rows = _read_seed(path, ALERT_RULES_COLUMNS, config)
-    if rows is None:
-        return
-    declared = {model.name for model in config.models}
-    seen: dict[tuple[str, str], int] = {}
-    settings = ("min_points", "min_percent", "periods", "days")
-    for line, row in rows:
-        model, alert_type = row["score_model"], row["alert_type"]
-        if model in config.refused:
-            continue
-        where = f"row {line}"
-        if model not in declared:
-            config.problems.append(Problem(file, where, f"score_model={model!r}",
-                                           f"no such score model; declared: {', '.join(sorted(declared)) or 'none'}"))
-        if alert_type not in ALERT_SETTINGS:
-            config.problems.append(Problem(file, where, f"alert_type={alert_type!r}",
-                                           f"alert_type must be one of {', '.join(ALERT_SETTINGS)}"))
-            continue
-        if (model, alert_type) in seen:
-            config.problems.append(Problem(file, where, f"score_model={model!r}, alert_type={alert_type!r}",
-                                           f"one row per score model and alert type (also row {seen[(model, alert_type)]})"))
-        seen.setdefault((model, alert_type), line)
-        wanted = ALERT_SETTINGS[alert_type]
-        for column in settings:
-            text = row[column].strip()
-            if column not in wanted:
-                if text:
-                    config.problems.append(Problem(file, where, f"{column}={text!r}",
-                                                   f"a {alert_type} rule leaves {column} blank"))
-                continue
-            if not text:
-                continue
-            if column in ("periods", "days"):
-                if not re.fullmatch(r"[0-9]{1,5}", text) or int(text) < 1:
-                    config.problems.append(Problem(file, where, f"{column}={text!r}",
-                                                   f"{column} must be a whole number from 1 to 99999"))
-            else:
-                number = _number(text, file, line, column, config, False)
-                if number is not None and (number <= 0 or (column == "min_percent" and number > 100)):
-                    limit = "above 0 and at most 100" if column == "min_percent" else "above 0"
-                    config.problems.append(Problem(file, where, f"{column}={text!r}", f"{column} must be {limit}"))
-        if wanted and not any(row[column].strip() for column in wanted):
-            config.problems.append(Problem(file, where, f"{' and '.join(wanted)} blank",
-                                           f"a {alert_type} rule needs {' or '.join(wanted)}"))
+    check_seed(config, "engagement_alert_rules", _declared_model(config, "seeds/engagement_alert_rules.csv"))
 
 
 def normalize_event_type(text: str) -> str:
@@ -761,9 +957,11 @@ def normalize_event_type(text: str) -> str:
 
 
 def check_aliases(config: Config) -> None:
+    """seeds/event_type_aliases.csv: the rules of seeds/_seeds.yml, then (here only: dbt has no test for
+    it) the aliases and types compared once normalized as staging normalizes them."""
     path = config.project_dir / "seeds" / "event_type_aliases.csv"
     file = _relative(path, config.project_dir)
-    rows = _read_seed(path, ALIASES_COLUMNS, config)
+    rows = check_seed(config, "event_type_aliases")
     if rows is None:
         return
     targets: dict[str, tuple[int, str]] = {}

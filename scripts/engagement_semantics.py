@@ -26,14 +26,12 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 
 from engagement_config import (
-    ALIASES_COLUMNS,
-    BANDS_COLUMNS,
-    WEIGHTS_COLUMNS,
     Config,
     Problem,
     _read_seed,
     _relative,
     normalize_event_type,
+    seed_columns,
 )
 
 # Columns of the marts, the intermediate tables and the generated measure SQL: a measure of one of
@@ -121,7 +119,7 @@ def _aliases(config: Config) -> tuple[set[str], dict[str, str]] | None:
     if not path.exists():
         return None
     scratch = Config(project_dir=config.project_dir)  # its problems are check_aliases' to report
-    rows = _read_seed(path, ALIASES_COLUMNS, scratch)
+    rows = _read_seed(path, seed_columns(config.project_dir, "event_type_aliases"), scratch)
     if rows is None:
         return None
     pairs = [(normalize_event_type(row["alias"]), normalize_event_type(row["event_type"])) for _, row in rows]
@@ -208,7 +206,7 @@ def _weights_by_model(config: Config) -> dict[str, dict[str, list[tuple[int, dic
     """score model -> signal -> [(row, numbers)], parseable rows only (engagement_config reports the rest)."""
     path = config.project_dir / "seeds" / "engagement_weights.csv"
     scratch = Config(project_dir=config.project_dir)
-    rows = _read_seed(path, WEIGHTS_COLUMNS, scratch) if path.exists() else None
+    rows = _read_seed(path, seed_columns(config.project_dir, "engagement_weights"), scratch) if path.exists() else None
     result: dict[str, dict[str, list[tuple[int, dict]]]] = {}
     for line, row in rows or []:
         if row["rule"] not in ("tier", "per_unit", "linear") or _decimal(row["points"]) is None:
@@ -272,7 +270,7 @@ def _check_bands_reachable(config: Config, weights: dict) -> None:
         return
     file = _relative(path, config.project_dir)
     scratch = Config(project_dir=config.project_dir)
-    rows = _read_seed(path, BANDS_COLUMNS, scratch)
+    rows = _read_seed(path, seed_columns(config.project_dir, "engagement_bands"), scratch)
     models = {model.name: model for model in config.models}
     ranges = {name: score_range(model, weights.get(name, {})) for name, model in models.items()}
     for line, row in rows or []:

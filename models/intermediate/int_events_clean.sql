@@ -2,6 +2,8 @@
     The clean events, one per event_id, in UTC: the rows of int_events_deduplicated that passed
     validation, with the columns the score models read (ids, type, times, and the parsed
     property__<name> texts). The one source of events for fct_events and every score model.
+    Its columns are those of engagement_event_columns('clean') in their order (occurred_on computed
+    here), with the property texts before the last one.
     A view: int_events_deduplicated holds these rows already (incrementally), and a copy of them
     would be rewritten in full on every run.
 -#}
@@ -17,22 +19,17 @@ events as (
 final as (
 
     select
-        event_id,
-        user_id,
-        account_id,
-        event_type,
-        is_known_event_type,
-        occurred_at,
+        {%- for column in engagement_event_columns('clean')[:-1] %}
+        {%- if column.name == 'occurred_on' %}
         cast(occurred_at as date) as occurred_on,
-        loaded_at,
-        properties,
-        feature,
-        duration_seconds,
-        nps_score,
+        {%- else %}
+        {{ column.name }},
+        {%- endif %}
+        {%- endfor %}
         {%- for property in engagement_declared_properties() %}
         {{ property.column }},
         {%- endfor %}
-        ticket_id
+        {{ engagement_event_columns('clean')[-1].name }}
     from events
     where reject_reason is null
 

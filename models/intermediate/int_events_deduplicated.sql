@@ -26,6 +26,12 @@
     on_schema_change='fail',
 ) }}
 {%- set lookback_hours = engagement_int_var('engagement__lookback_hours', 24) -%}
+{#- the raw columns joined with '|', nulls as '<null>': the fingerprint that breaks ties between copies -#}
+{%- set fingerprint = [] -%}
+{%- for column in engagement_event_columns('raw') -%}
+{%- do fingerprint.extend([] if loop.first else ["'|'"]) -%}
+{%- do fingerprint.append("coalesce(events.raw_" ~ column ~ ", '<null>')") -%}
+{%- endfor -%}
 -- depends_on: {{ ref('base_product__events') }}, {{ ref('event_type_aliases') }}
 with
 
@@ -34,13 +40,9 @@ with
 raw_events as (
 
     select
-        event_id,
-        occurred_at,
-        user_id,
-        account_id,
-        event_type,
-        properties,
-        loaded_at,
+        {%- for column in engagement_event_columns('raw') %}
+        {{ column }},
+        {%- endfor %}
         {{ engagement_parse_timestamp_utc('loaded_at') }} as parsed_loaded_at,
         nullif({{ engagement_trim('event_id') }}, '') as trimmed_event_id
     from {{ ref('base_product__events') }}
@@ -83,13 +85,10 @@ new_event_ids as (
 batch as (
 
     select
-        flagged.event_id,
-        flagged.occurred_at,
-        flagged.user_id,
-        flagged.account_id,
-        flagged.event_type,
-        flagged.properties,
-        flagged.loaded_at
+        {%- for column in engagement_event_columns('raw')[:-1] %}
+        flagged.{{ column }},
+        {%- endfor %}
+        flagged.{{ engagement_event_columns('raw')[-1] }}
     from flagged
     left join new_event_ids
         on flagged.trimmed_event_id = new_event_ids.trimmed_event_id
@@ -149,22 +148,11 @@ ranked_copies as (
             -- what is left, so that no tie falls to row order
             order by
                 events.loaded_at desc nulls last,
-                {{ dbt.hash(dbt.concat([
-                    "coalesce(events.raw_event_id, '<null>')", "'|'",
-                    "coalesce(events.raw_occurred_at, '<null>')", "'|'",
-                    "coalesce(events.raw_user_id, '<null>')", "'|'",
-                    "coalesce(events.raw_account_id, '<null>')", "'|'",
-                    "coalesce(events.raw_event_type, '<null>')", "'|'",
-                    "coalesce(events.raw_properties, '<null>')", "'|'",
-                    "coalesce(events.raw_loaded_at, '<null>')"
-                ])) }} asc,
-                events.raw_event_id asc nulls first,
-                events.raw_occurred_at asc nulls first,
-                events.raw_user_id asc nulls first,
-                events.raw_account_id asc nulls first,
-                events.raw_event_type asc nulls first,
-                events.raw_properties asc nulls first,
-                events.raw_loaded_at asc nulls first
+                {{ dbt.hash(dbt.concat(fingerprint)) }} asc,
+                {%- for column in engagement_event_columns('raw')[:-1] %}
+                events.raw_{{ column }} asc nulls first,
+                {%- endfor %}
+                events.raw_{{ engagement_event_columns('raw')[-1] }} asc nulls first
         ) as copy_rank
     from events
     inner join copied_event_ids
@@ -203,14 +191,12 @@ final as (
         ) as row_key,
         final_reject_reason as reject_reason,
         -- rejected rows: the raw text, as it arrived
-        {%- for column in ['event_id', 'occurred_at', 'user_id', 'account_id', 'event_type', 'properties',
-                           'loaded_at'] %}
+        {%- for column in engagement_event_columns('raw') %}
         case when final_reject_reason is not null then raw_{{ column }} end as raw_{{ column }},
         {%- endfor %}
         -- clean rows: the columns the models read
-        {%- for column in ['event_id', 'user_id', 'account_id', 'event_type', 'is_known_event_type', 'occurred_at',
-                           'properties', 'feature', 'duration_seconds', 'nps_score', 'ticket_id'] %}
-        case when final_reject_reason is null then {{ column }} end as {{ column }},
+        {%- for column in engagement_event_columns('clean') if column.name not in ('occurred_on', 'loaded_at') %}
+        case when final_reject_reason is null then {{ column.name }} end as {{ column.name }},
         {%- endfor %}
         {%- for property in engagement_declared_properties() %}
         case when final_reject_reason is null then {{ property.column }} end as {{ property.column }},

@@ -10,19 +10,10 @@ events as (
 final as (
 
     select
-        event_id,
-        user_id,
-        account_id,
-        event_type,
-        is_known_event_type,
-        occurred_at,
-        occurred_on,
-        loaded_at,
-        properties,
-        feature,
-        duration_seconds,
-        nps_score,
-        ticket_id
+        {%- for column in engagement_event_columns('clean')[:-1] %}
+        {{ column.name }},
+        {%- endfor %}
+        {{ engagement_event_columns('clean')[-1].name }}
     from events
 
 )

@@ -10,13 +10,9 @@ events as (
 final as (
 
     select
-        raw_event_id as event_id,
-        raw_occurred_at as occurred_at,
-        raw_user_id as user_id,
-        raw_account_id as account_id,
-        raw_event_type as event_type,
-        raw_properties as properties,
-        raw_loaded_at as loaded_at,
+        {%- for column in engagement_event_columns('raw') %}
+        raw_{{ column }} as {{ column }},
+        {%- endfor %}
         reject_reason
     from events
     where reject_reason is not null

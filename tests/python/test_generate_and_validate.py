@@ -277,6 +277,27 @@ def test_validate_notices_stale_generated_macros(tmp_path, capsys):
     assert "engagement_measures__saas_customer.sql is stale: run scripts/engagement.py generate" in output
 
 
+def test_validate_checks_the_event_columns_of_the_models_yml(tmp_path, capsys):
+    """The events' columns are listed once (engagement_generate EVENT_COLUMNS); dbt cannot call a macro
+    in a yml column list, so validate compares the models' yml with that list: names, order, types."""
+    project = config_copy(tmp_path)
+    for path in ("models/staging/product/_product__models.yml", "models/marts/_marts__models.yml"):
+        (project / path).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(PROJECT_DIR / path, project / path)
+    code, output = validate(project, capsys)
+    assert code == 0, output
+    marts = project / "models/marts/_marts__models.yml"
+    edit(marts, "      - name: nps_score\n        description: nps_response events, the answer (0-10).\n"
+                "        data_type: integer", "      - name: nps_score\n        description: nps_response events, "
+                "the answer (0-10).\n        data_type: bigint")
+    code, output = validate(project, capsys)
+    assert code == 1 and "fct_events.nps_score has data_type 'bigint'" in output, output
+    shutil.copy(PROJECT_DIR / "models/marts/_marts__models.yml", marts)
+    edit(project / "models/staging/product/_product__models.yml", "      - name: raw_user_id\n", "      - name: raw_usr_id\n")
+    code, output = validate(project, capsys)
+    assert code == 1 and "stg_product__events lists the columns" in output and "raw_usr_id" in output, output
+
+
 def test_cli_exit_codes_and_help(capsys, tmp_path):
     for argv in (["--help"], ["generate", "--help"], ["validate", "--help"], ["run", "--help"]):
         with pytest.raises(SystemExit) as exit_info:

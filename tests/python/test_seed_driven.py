@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import csv
+import sys
 
 import pytest
 
-from conftest import FIXTURES_DIR, DbtProject, copy_project
+from conftest import FIXTURES_DIR, PROJECT_DIR, DbtProject, copy_project
+
+sys.path.insert(0, str(PROJECT_DIR / "scripts"))
+import engagement_config  # noqa: E402
 
 VARS = {"events_path": str(FIXTURES_DIR / "integration" / "raw_events.csv"), "as_of_date": "2025-03-20"}
 
@@ -182,3 +186,83 @@ def test_a_weight_that_is_not_a_number_fails_the_seed_load_naming_file_column_an
         assert score_marts(good_build) == before
     finally:
         path.write_bytes(original)
+
+
+# --- one statement of the seed rules: validate and dbt's seed tests find the same problems ----------
+
+BROKEN_SEEDS = {
+    "engagement_alert_rules.csv": [
+        ("saas_account,sudden_drop,20,40,,", "saas_account,sudden_drop,,,,"),
+        ("saas_account,sustained_low,,,2,", "saas_account,sustained_low,,,2,7"),
+        ("saas_account,gone_quiet,,,,14", "saas_account,gone_quiet,,,,"),
+        ("lead_engagement,sudden_drop,15,50,,", "lead_engagement,sudden_drop,15,140,,"),
+        ("lead_engagement,sustained_low,,,4,", "lead_engagement,sustained_low,,,0,"),
+        ("lead_engagement,gone_quiet,,,,21", "lead_engagement,gone_quiet,-3,,,21"),
+        ("content_engagement,band_down,,,,", "content_engagement,band_down,,5,,"),
+    ],
+    "engagement_bands.csv": [
+        ("saas_account,medium,35,70,2", "saas_account,medium,40,70,2"),
+        ("product_engagement,at_risk,,120,3", "product_engagement,at_risk,0,120,3"),
+        ("lead_engagement,hot,35,,1", "lead_engagement,hot,35,90,1"),
+        ("content_engagement,medium,25,60,2", "content_engagement,medium,60,25,2"),
+    ],
+    "engagement_weights.csv": [
+        ("lead_engagement,email_opens,per_unit,,,1,2,10", "lead_engagement,email_opens,per_unit,,,0,2,10"),
+        ("lead_engagement,meetings,per_unit,,,1,10,20", "lead_engagement,meetings,per_unit,,,1,10,"),
+        ("lead_engagement,demos,per_unit,,,1,25,25", "lead_engagement,demos,per_unit,,,1,25,-25"),
+        ("content_engagement,shares,per_unit,,,1,10,20", "content_engagement,shares,per_unit,5,,1,10,20"),
+        ("saas_account,login_days,tier,8,20,,15,,", "saas_account,login_days,tier,8,20,1,15,,"),
+        ("saas_account,active_users,tier,5,10,", "saas_account,active_users,tier,12,10,"),
+        ("saas_account,seat_utilization,tier,50,80,", "saas_account,seat_utilization,tier,50,85,"),
+        ("lead_engagement,recency,tier,14,28,", "lead_engagement,recency,tier,,,"),
+        ("content_item_engagement,shares,per_unit,,,1,5,30,per share\n",
+         "content_item_engagement,shares,per_unit,,,1,5,30,per share\ncontent_item_engagement,shares,linear,,,1,5,30,x\n"
+         "content_item_engagement,readers,per_unit,,,1,2,40,again\nsaas_customer,nsp,tier,9,,,25,,x\n"),
+    ],
+}
+SEED_KEYS = {"engagement_alert_rules.csv": ("score_model", "alert_type"), "engagement_bands.csv": ("score_model", "band"),
+             "engagement_weights.csv": ("score_model", "signal")}
+SEED_TESTS = {"engagement_alert_rules_are_consistent": "engagement_alert_rules.csv",
+              "engagement_bands_cover_every_score": "engagement_bands.csv",
+              "engagement_weights_are_consistent_engagement_weights_": "engagement_weights.csv"}
+
+
+def test_validate_and_the_seed_tests_find_the_same_problems(tmp_path, dbt_env):
+    """The rules are declared once, in seeds/_seeds.yml: validate (Python, before a build) and the dbt
+    seed tests (during it) read the same declarations, and on seeds broken in every declared way they
+    name the same rows with the same messages (validate's may add the place, e.g. `(gap)`)."""
+    project_dir = copy_project(tmp_path / "project")
+    for seed, edits in BROKEN_SEEDS.items():
+        path = project_dir / "seeds" / seed
+        text = path.read_text()
+        for old, new in edits:
+            assert old in text, old
+            text = text.replace(old, new, 1)
+        path.write_text(text)
+
+    config = engagement_config.check_configuration(project_dir)
+    by_line = {}
+    for seed in BROKEN_SEEDS:
+        with (project_dir / "seeds" / seed).open(newline="") as handle:
+            reader = csv.DictReader(handle)
+            by_line[seed] = {reader.line_num: row for row in reader}
+    python = set()
+    for problem in config.problems:
+        seed = problem.file.removeprefix("seeds/")
+        assert seed in BROKEN_SEEDS, str(problem)
+        line = int(problem.where.split()[1].rstrip(","))
+        python.add((seed, tuple(by_line[seed][line][column] for column in SEED_KEYS[seed]), problem.message))
+
+    project = DbtProject(project_dir, tmp_path)
+    result = project.dbt("build", "--select", "engagement_alert_rules engagement_bands engagement_weights")
+    failed = {item.node.name: item.node for item in result.result if str(item.status) in ("error", "fail")}
+    assert set(failed) == set(SEED_TESTS), sorted(failed)
+    sql = set()
+    for name, node in failed.items():
+        for row in project.query(node.compiled_code):
+            sql.add((SEED_TESTS[name], tuple(row[:2]), row[-1]))
+
+    unmatched_python = {p for p in python if not any(p[:2] == s[:2] and p[2].startswith(s[2]) for s in sql)}
+    unmatched_sql = {s for s in sql if not any(p[:2] == s[:2] and p[2].startswith(s[2]) for p in python)}
+    assert not unmatched_python and not unmatched_sql, (sorted(unmatched_python), sorted(unmatched_sql))
+    assert len(sql) >= 20, sorted(sql)
