@@ -6,6 +6,7 @@
 #   make generate  regenerate macros/generated/ after editing score_models/*.yml
 #   make bench     time the scoring path (dbt, its compiled SQL, a hand-written query, pandas, polars) at
 #                  BENCH_SIZES raw events; writes bench/results/ and docs/benchmarks.md
+#   make bench-incremental  a 1% batch run incrementally against a full build, at BENCH_SIZES
 # Parts of make test: test-duckdb, test-postgres, test-spark (each also builds DuckDB to compare with).
 PYTHON ?= python3
 VENV ?= .venv
@@ -23,7 +24,7 @@ export DBT_PROFILES_DIR := $(CURDIR)
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
 .PHONY: install install-engines system-deps bench-install run test lint validate generate pytest test-duckdb \
-	test-postgres test-spark sample bench clean lock lock-bench install-browser report docs lock-browser
+	test-postgres test-spark sample bench bench-incremental clean lock lock-bench install-browser report docs lock-browser
 
 install: $(INSTALLED)
 
@@ -109,6 +110,12 @@ test: validate pytest
 # Not part of the tests: minutes at 10M events, most of an hour at 100M.
 bench: bench-install
 	$(BIN)/python bench/run_bench.py --sizes "$(BENCH_SIZES)" $(BENCH_ARGS)
+
+# A 1% batch run incrementally against a full build, at BENCH_SIZES (results beside the bench's; the
+# report shows them after the next `make bench` or `bench/run_bench.py --report-only`).
+bench-incremental: bench-install
+	$(BIN)/python bench/incremental_bench.py --sizes "$(BENCH_SIZES)"
+	$(BIN)/python bench/run_bench.py --report-only
 
 test-duckdb: install install-browser review-install system-deps
 	$(BIN)/python -m pytest -m "not postgres and not spark" $(PYTEST_ARGS)

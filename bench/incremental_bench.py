@@ -9,6 +9,9 @@ built with --full-refresh into a fresh database. Both must give the same fct_eng
 the median, min and max of each, and the incremental model's own time.
 
     .venv/bin/python bench/incremental_bench.py --sizes "1000000 10000000" --runs 3
+    make bench-incremental BENCH_SIZES="1000000 10000000"
+
+Each size's summary goes to bench/results/incremental/<size>.json, which docs/benchmarks.md shows.
 """
 
 from __future__ import annotations
@@ -57,6 +60,11 @@ def build(workdir: Path, events: Path, env: dict, *extra: str) -> dict:
 
 
 def bench_size(size: int, args) -> dict:
+    import datetime
+    import os
+
+    started = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    load_before = os.getloadavg()[0]
     workdir = args.workdir / f"incremental_{size}"
     workdir.mkdir(parents=True, exist_ok=True)
     events, _ = run_bench.events_file(size, args.workdir, args.threads, args.memory_limit)
@@ -83,7 +91,8 @@ def bench_size(size: int, args) -> dict:
               f"(dedup {runs['full'][-1]['dedup_seconds']:.1f} s)", flush=True)
     same = (run_bench.checksum(f"duckdb:{incremental_dir / 'engagement.duckdb'}")
             == run_bench.checksum(f"duckdb:{full_dir / 'engagement.duckdb'}"))
-    summary = {"size": size, **counts, "same_scores": same}
+    summary = {"size": size, **counts, "same_scores": same, "runs": args.runs, "started": started,
+               "load_average_before": round(load_before, 2)}
     for kind, values in runs.items():
         for key in ("seconds", "dedup_seconds"):
             numbers = [value[key] for value in values]
@@ -102,11 +111,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--memory-limit", default="8GB")
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/engagement-bench"))
-    parser.add_argument("--out", type=Path, help="write the summaries here (JSON)")
+    parser.add_argument("--results-dir", type=Path, default=Path(__file__).resolve().parent / "results" / "incremental",
+                        help="one summary per size is written here (<size>.json), read by bench/report.py")
     args = parser.parse_args(argv)
-    summaries = [bench_size(int(size), args) for size in args.sizes.split()]
-    if args.out:
-        args.out.write_text(json.dumps(summaries, indent=2) + "\n")
+    args.results_dir.mkdir(parents=True, exist_ok=True)
+    for size in args.sizes.split():
+        summary = bench_size(int(size), args)
+        (args.results_dir / f"{int(size)}.json").write_text(json.dumps(summary, indent=2) + "\n")
     return 0
 
 

@@ -37,6 +37,47 @@ def load(results_dir: Path) -> list[dict]:
     return sorted((json.loads(path.read_text()) for path in results_dir.glob("*.json")), key=lambda r: r["size"])
 
 
+def load_incremental(folder: Path) -> list[dict]:
+    """bench/incremental_bench.py's summaries, one file per size."""
+    if not folder.is_dir():
+        return []
+    return sorted((json.loads(path.read_text()) for path in folder.glob("*.json")), key=lambda r: r["size"])
+
+
+def incremental_section(summaries: list[dict]) -> list[str]:
+    if not summaries:
+        return []
+    lines = [
+        "## Incremental runs: a 1% batch against a full build",
+        "",
+        "`bench/incremental_bench.py` (`make bench-incremental`) splits each size's Parquet by `loaded_at` at the",
+        "99th percentile: the history is built once (the same dbt selection as above), then, in rounds, a copy",
+        "of that database is built again with the batch added (incremental: the events layer parses only the",
+        "new rows; everything after it is rebuilt), and all rows are built with `--full-refresh` into a fresh",
+        "database. Both must give the same `fct_engagement_scores` (checked each time).",
+        "",
+        "| N | history + batch rows | incremental run (median) | min - max | full build (median) | min - max "
+        "| incremental / full | events layer, incremental / full | same scores |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for summary in summaries:
+        incremental, full = summary["incremental_seconds"], summary["full_seconds"]
+        dedup_incremental, dedup_full = summary["incremental_dedup_seconds"], summary["full_dedup_seconds"]
+        lines.append(
+            f"| {size_label(summary['size'])} | {summary['history_rows']:,} + {summary['batch_rows']:,} "
+            f"| {seconds(incremental['median'])} | {seconds(incremental['min'])} - {seconds(incremental['max'])} "
+            f"| {seconds(full['median'])} | {seconds(full['min'])} - {seconds(full['max'])} "
+            f"| {summary['incremental_share_of_full']:.0%} "
+            f"| {seconds(dedup_incremental['median'])} / {seconds(dedup_full['median'])} "
+            f"| {'yes' if summary['same_scores'] else 'NO'} |"
+        )
+    runs = summaries[0].get("runs")
+    started = ", ".join(f"{size_label(s['size'])} {s.get('started', '?')} (load {s.get('load_average_before', '?')})"
+                        for s in summaries)
+    lines += ["", f"Rounds per size: {runs if runs is not None else '?'}; started {started}.", ""]
+    return lines
+
+
 def size_section(result: dict) -> list[str]:
     rows = result["events"]["rows"]
     contenders = result["contenders"]
@@ -208,6 +249,7 @@ def render(results: list[dict]) -> str:
     for result in results:
         lines += size_section(result)
     lines += scaling_section(results)
+    lines += incremental_section(load_incremental(BENCH_DIR / "results" / "incremental"))
     findings = BENCH_DIR / "findings.md"
     if findings.exists():
         lines += [findings.read_text().rstrip(), ""]

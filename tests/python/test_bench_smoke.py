@@ -107,3 +107,24 @@ def test_large_inputs_are_written_in_parts_that_do_not_collide(tmp_path):
     assert all(part[6] == 0 for part in parts)
     assert resent > 0 and clashes == 0  # duplicates are re-sent within a part; ids never clash across parts
     assert first_part_differs == 0
+
+
+def test_the_report_shows_incremental_runs_beside_full_builds():
+    """bench/incremental_bench.py's summaries become a table of docs/benchmarks.md, with the share."""
+    import report
+
+    summary = {
+        "size": 10_000_000, "history_rows": 9_900_000, "batch_rows": 100_000, "same_scores": True, "runs": 3,
+        "started": "2026-12-02T07:00:00+00:00", "load_average_before": 0.4,
+        "incremental_seconds": {"median": 12.0, "min": 11.0, "max": 14.0},
+        "full_seconds": {"median": 48.0, "min": 46.0, "max": 50.0},
+        "incremental_dedup_seconds": {"median": 3.0, "min": 2.5, "max": 3.5},
+        "full_dedup_seconds": {"median": 25.0, "min": 24.0, "max": 26.0},
+        "incremental_share_of_full": 0.25,
+    }
+    lines = report.incremental_section([summary, {**summary, "size": 1_000_000, "same_scores": False}])
+    rows = [line for line in lines if line.startswith("| 1")]
+    assert "| 10M | 9,900,000 + 100,000 | 12.0 s | 11.0 s - 14.0 s | 48.0 s | 46.0 s - 50.0 s | 25% |" in rows[0]
+    assert rows[0].endswith("| 3.0 s / 25.0 s | yes |")
+    assert rows[1].startswith("| 1M |") and rows[1].endswith("| NO |")  # a mismatch is shown
+    assert report.incremental_section([]) == []
