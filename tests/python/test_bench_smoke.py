@@ -125,6 +125,6 @@ def test_the_report_shows_incremental_runs_beside_full_builds():
     lines = report.incremental_section([summary, {**summary, "size": 1_000_000, "same_scores": False}])
     rows = [line for line in lines if line.startswith("| 1")]
     assert "| 10M | 9,900,000 + 100,000 | 12.0 s | 11.0 s - 14.0 s | 48.0 s | 46.0 s - 50.0 s | 25% |" in rows[0]
-    assert rows[0].endswith("| 3.0 s / 25.0 s | yes |")
+    assert rows[0].endswith("| 3.00 s / 25.0 s | yes |")
     assert rows[1].startswith("| 1M |") and rows[1].endswith("| NO |")  # a mismatch is shown
     assert report.incremental_section([]) == []
