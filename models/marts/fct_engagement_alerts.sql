@@ -42,4 +42,8 @@ final as (
 
 )
 
-select * from final
+-- the primary key: one column for the grain (score_model, entity_id, period_start, alert_type)
+select
+    final.*,
+    {{ engagement_surrogate_key(['final.score_model', 'final.entity_id', 'final.period_start', 'final.alert_type']) }} as alert_key
+from final

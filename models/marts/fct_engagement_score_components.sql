@@ -29,4 +29,8 @@ final as (
 
 )
 
-select * from final
+-- the primary key: one column for the grain (score_model, entity_id, period_start, signal)
+select
+    final.*,
+    {{ engagement_surrogate_key(['final.score_model', 'final.entity_id', 'final.period_start', 'final.signal']) }} as component_key
+from final

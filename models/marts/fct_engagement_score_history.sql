@@ -95,4 +95,8 @@ final as (
 
 )
 
-select * from final
+-- the primary key: one column for the grain (score_model, entity_id, period_kind, period_start, recorded_at)
+select
+    final.*,
+    {{ engagement_surrogate_key(['final.score_model', 'final.entity_id', 'final.period_kind', 'final.period_start', 'final.recorded_at']) }} as history_key
+from final

@@ -39,4 +39,8 @@ final as (
 
 )
 
-select * from final
+-- the primary key: one column for the grain (score_model, entity_id)
+select
+    final.*,
+    {{ engagement_surrogate_key(['final.score_model', 'final.entity_id']) }} as trailing_score_key
+from final

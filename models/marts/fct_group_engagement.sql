@@ -83,4 +83,8 @@ final as (
 
 )
 
-select * from final
+-- the primary key: one column for the grain (score_model, group_id, period_start)
+select
+    final.*,
+    {{ engagement_surrogate_key(['final.score_model', 'final.group_id', 'final.period_start']) }} as group_engagement_key
+from final

@@ -106,4 +106,8 @@ final as (
 
 )
 
-select * from final
+-- the primary key: one column for the grain (score_model, outcome, signal)
+select
+    final.*,
+    {{ engagement_surrogate_key(['final.score_model', 'final.outcome', 'final.signal']) }} as auc_key
+from final

@@ -135,4 +135,8 @@ final as (
 
 )
 
-select * from final
+-- the primary key: one column for the grain (score_model, outcome, entity_id, period_start, signal)
+select
+    final.*,
+    {{ engagement_surrogate_key(['final.score_model', 'final.outcome', 'final.entity_id', 'final.period_start', 'final.signal']) }} as observation_key
+from final
