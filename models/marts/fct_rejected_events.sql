@@ -17,7 +17,9 @@ final as (
         raw_event_type as event_type,
         raw_properties as properties,
         raw_loaded_at as loaded_at,
-        reject_reason
+        reject_reason,
+        -- the primary key: the raw row's key in int_events_deduplicated
+        event_row_key
     from events
     where reject_reason is not null
 

@@ -34,7 +34,15 @@ final as (
 
 )
 
-select * from final
+-- the primary key: the raw account row: an md5 of its columns and its number among identical rows (a raw
+-- input may repeat a row exactly); computed only when read (the keys' tests read it)
+select
+    final.*,
+    {{ engagement_surrogate_key([
+        'final.account_id', 'final.account_name', 'final.plan', 'final.arr', 'final.account_owner', 'final.region', 'final.attributes',
+        'row_number() over (partition by final.account_id, final.account_name, final.plan, final.arr, final.account_owner, final.region, final.attributes order by final.account_id)'
+    ]) }} as account_row_key
+from final
 {%- else %}
 with
 
@@ -59,5 +67,13 @@ final as (
 
 )
 
-select * from final
+-- the primary key: the raw account row: an md5 of its columns and its number among identical rows (a raw
+-- input may repeat a row exactly); computed only when read (the keys' tests read it)
+select
+    final.*,
+    {{ engagement_surrogate_key([
+        'final.account_id', 'final.account_name', 'final.plan', 'final.arr', 'final.account_owner', 'final.region', 'final.attributes',
+        'row_number() over (partition by final.account_id, final.account_name, final.plan, final.arr, final.account_owner, final.region, final.attributes order by final.account_id)'
+    ]) }} as account_row_key
+from final
 {%- endif %}

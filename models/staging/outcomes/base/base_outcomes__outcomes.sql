@@ -47,4 +47,12 @@ final as (
 
 )
 
-select * from final
+-- the primary key: the raw outcome row: an md5 of its columns and its number among identical rows (a raw
+-- input may repeat a row exactly); computed only when read (the keys' tests read it)
+select
+    final.*,
+    {{ engagement_surrogate_key([
+        'final.entity_id', 'final.score_model', 'final.entity_type', 'final.outcome', 'final.occurred_at',
+        'row_number() over (partition by final.entity_id, final.score_model, final.entity_type, final.outcome, final.occurred_at order by final.entity_id)'
+    ]) }} as outcome_row_key
+from final

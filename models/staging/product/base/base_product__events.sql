@@ -32,4 +32,12 @@ final as (
 
 )
 
-select * from final
+-- the primary key: the raw event row: an md5 of its columns and its number among identical rows (a raw
+-- input may repeat a row exactly); computed only when read (the keys' tests read it)
+select
+    final.*,
+    {{ engagement_surrogate_key([
+        'final.event_id', 'final.occurred_at', 'final.user_id', 'final.account_id', 'final.event_type', 'final.properties', 'final.loaded_at',
+        'row_number() over (partition by final.event_id, final.occurred_at, final.user_id, final.account_id, final.event_type, final.properties, final.loaded_at order by final.event_id)'
+    ]) }} as raw_event_key
+from final
