@@ -4,6 +4,9 @@
     (`attributes`, so extra columns are kept whatever they are called). When no accounts source is
     configured it is empty, with the same columns, and the build goes on without account attributes.
 -#}
+{#- The source is this model's parent whether or not it is configured: the lineage (and the project's
+    rules: no root model, no unused source) does not change with the vars. Nothing is rendered. -#}
+{%- do source('crm', 'accounts') -%}
 {%- if engagement_accounts_configured() -%}
     {%- do engagement_check_identifier(var('accounts_schema', 'raw'), "var 'accounts_schema'") -%}
     {%- if var('accounts_table', none) -%}

@@ -4,6 +4,9 @@
     marts build empty rather than fail. The vars that name the table are checked at parse time,
     like the events source's.
 -#}
+{#- The source is this model's parent whether or not it is configured: the lineage (and the project's
+    rules: no root model, no unused source) does not change with the vars. Nothing is rendered. -#}
+{%- do source('outcomes', 'outcomes') -%}
 {%- set has_outcomes = (var('outcomes_path', '') and target.type == 'duckdb') or var('outcomes_table', none) -%}
 {%- do engagement_check_identifier(var('outcomes_schema', 'raw'), "var 'outcomes_schema'") -%}
 {%- if var('outcomes_table', none) is not none -%}
