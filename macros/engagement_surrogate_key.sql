@@ -19,3 +19,15 @@
     {%- endfor -%}
     {{ dbt.hash(dbt.concat(parts)) }}
 {%- endmacro %}
+
+{#-
+    The key of a raw row, whose columns alone may not tell it from another (an input may repeat a
+    row exactly): engagement_surrogate_key of the columns and the row's number among the rows
+    identical to it (row_number, in any order: they are the same). A window: computed only where
+    it is read, so a view that carries it costs nothing to the models that do not.
+-#}
+{% macro engagement_raw_row_key(columns) -%}
+    {{ engagement_surrogate_key(columns + [
+        'row_number() over (partition by ' ~ (columns | join(', ')) ~ ' order by ' ~ columns[0] ~ ')'
+    ]) }}
+{%- endmacro %}

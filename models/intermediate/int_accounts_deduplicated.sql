@@ -56,8 +56,13 @@ final as (
 -- input may repeat a row exactly); computed only when read (the keys' tests read it)
 select
     final.*,
-    {{ engagement_surrogate_key([
-        'final.raw_account_id', 'final.raw_name', 'final.raw_plan', 'final.raw_arr', 'final.raw_owner', 'final.raw_region', 'final.attributes',
-        'row_number() over (partition by final.raw_account_id, final.raw_name, final.raw_plan, final.raw_arr, final.raw_owner, final.raw_region, final.attributes order by final.raw_account_id)'
+    {{ engagement_raw_row_key([
+        'final.raw_account_id',
+        'final.raw_name',
+        'final.raw_plan',
+        'final.raw_arr',
+        'final.raw_owner',
+        'final.raw_region',
+        'final.attributes'
     ]) }} as account_row_key
 from final

@@ -93,7 +93,12 @@ final as (
         cast(min_periods as {{ dbt.type_int() }}) as rule_periods,
         cast(min_days as {{ dbt.type_int() }}) as rule_days,
         weights_version,
-        {{ engagement_surrogate_key(['score_model', 'entity_id', 'period_start', 'alert_type']) }} as alert_key
+        {{ engagement_surrogate_key([
+            'score_model',
+            'entity_id',
+            'period_start',
+            'alert_type'
+        ]) }} as alert_key
     from raised
 
 )

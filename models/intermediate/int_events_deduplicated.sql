@@ -225,12 +225,14 @@ outcomes as (
 keyed as (
 
     select
-        outcomes.*,
+        *,
         -- the set of raw rows an incremental run replaces together (see above)
         coalesce(
             {{ dbt.concat(["'id:'", "event_id"]) }},
             {{ dbt.concat(["'noid:'", "coalesce(raw_loaded_at, '')"]) }}
-        ) as row_key
+        ) as row_key,
+        -- a valid row (c) or one staging rejected (r), for event_row_key
+        case when reject_reason is null then 'c' else 'r' end as row_kind
     from outcomes
 
 ),
@@ -260,7 +262,7 @@ final as (
         -- numbers a row_key's rows again with all of them, as a full build does
         {{ dbt.concat([
             "row_key", "'#'",
-            "case when keyed.reject_reason is null then 'c' else 'r' end",
+            "row_kind",
             "cast(coalesce(copy_rank, rejected_rank, 1) as " ~ dbt.type_string() ~ ")"
         ]) }} as event_row_key
     from keyed

@@ -59,8 +59,13 @@ final as (
 
 )
 
--- the primary key: one column for the grain (score_model, account_id, period_start, band)
+-- the primary key: one column for the grain (the columns below)
 select
     final.*,
-    {{ engagement_surrogate_key(['final.score_model', 'final.account_id', 'final.period_start', 'final.band']) }} as band_mix_key
+    {{ engagement_surrogate_key([
+        'final.score_model',
+        'final.account_id',
+        'final.period_start',
+        'final.band'
+    ]) }} as band_mix_key
 from final

@@ -88,8 +88,12 @@ final as (
 
 )
 
--- the primary key: one column for the grain (score_model, account_id, period_start)
+-- the primary key: one column for the grain (the columns below)
 select
     final.*,
-    {{ engagement_surrogate_key(['final.score_model', 'final.account_id', 'final.period_start']) }} as account_engagement_key
+    {{ engagement_surrogate_key([
+        'final.score_model',
+        'final.account_id',
+        'final.period_start'
+    ]) }} as account_engagement_key
 from final

@@ -42,8 +42,13 @@ final as (
 
 )
 
--- the primary key: one column for the grain (score_model, entity_id, period_start, alert_type)
+-- the primary key: one column for the grain (the columns below)
 select
     final.*,
-    {{ engagement_surrogate_key(['final.score_model', 'final.entity_id', 'final.period_start', 'final.alert_type']) }} as alert_key
+    {{ engagement_surrogate_key([
+        'final.score_model',
+        'final.entity_id',
+        'final.period_start',
+        'final.alert_type'
+    ]) }} as alert_key
 from final

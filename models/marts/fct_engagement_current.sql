@@ -145,8 +145,11 @@ final as (
 
 )
 
--- the primary key: one column for the grain (score_model, entity_id)
+-- the primary key: one column for the grain (the columns below)
 select
     final.*,
-    {{ engagement_surrogate_key(['final.score_model', 'final.entity_id']) }} as current_key
+    {{ engagement_surrogate_key([
+        'final.score_model',
+        'final.entity_id'
+    ]) }} as current_key
 from final

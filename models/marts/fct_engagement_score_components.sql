@@ -29,8 +29,13 @@ final as (
 
 )
 
--- the primary key: one column for the grain (score_model, entity_id, period_start, signal)
+-- the primary key: one column for the grain (the columns below)
 select
     final.*,
-    {{ engagement_surrogate_key(['final.score_model', 'final.entity_id', 'final.period_start', 'final.signal']) }} as component_key
+    {{ engagement_surrogate_key([
+        'final.score_model',
+        'final.entity_id',
+        'final.period_start',
+        'final.signal'
+    ]) }} as component_key
 from final

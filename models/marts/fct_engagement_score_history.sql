@@ -95,8 +95,14 @@ final as (
 
 )
 
--- the primary key: one column for the grain (score_model, entity_id, period_kind, period_start, recorded_at)
+-- the primary key: one column for the grain (the columns below)
 select
     final.*,
-    {{ engagement_surrogate_key(['final.score_model', 'final.entity_id', 'final.period_kind', 'final.period_start', 'final.recorded_at']) }} as history_key
+    {{ engagement_surrogate_key([
+        'final.score_model',
+        'final.entity_id',
+        'final.period_kind',
+        'final.period_start',
+        'final.recorded_at'
+    ]) }} as history_key
 from final

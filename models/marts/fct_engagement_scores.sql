@@ -44,8 +44,12 @@ final as (
 
 )
 
--- the primary key: one column for the grain (score_model, entity_id, period_start)
+-- the primary key: one column for the grain (the columns below)
 select
     final.*,
-    {{ engagement_surrogate_key(['final.score_model', 'final.entity_id', 'final.period_start']) }} as score_key
+    {{ engagement_surrogate_key([
+        'final.score_model',
+        'final.entity_id',
+        'final.period_start'
+    ]) }} as score_key
 from final

@@ -83,8 +83,12 @@ final as (
 
 )
 
--- the primary key: one column for the grain (score_model, group_id, period_start)
+-- the primary key: one column for the grain (the columns below)
 select
     final.*,
-    {{ engagement_surrogate_key(['final.score_model', 'final.group_id', 'final.period_start']) }} as group_engagement_key
+    {{ engagement_surrogate_key([
+        'final.score_model',
+        'final.group_id',
+        'final.period_start'
+    ]) }} as group_engagement_key
 from final

@@ -135,8 +135,14 @@ final as (
 
 )
 
--- the primary key: one column for the grain (score_model, outcome, entity_id, period_start, signal)
+-- the primary key: one column for the grain (the columns below)
 select
     final.*,
-    {{ engagement_surrogate_key(['final.score_model', 'final.outcome', 'final.entity_id', 'final.period_start', 'final.signal']) }} as observation_key
+    {{ engagement_surrogate_key([
+        'final.score_model',
+        'final.outcome',
+        'final.entity_id',
+        'final.period_start',
+        'final.signal'
+    ]) }} as observation_key
 from final

@@ -55,8 +55,12 @@ final as (
 
 )
 
--- the primary key: one column for the grain (score_model, entity_id, outcome)
+-- the primary key: one column for the grain (the columns below)
 select
     final.*,
-    {{ engagement_surrogate_key(['final.score_model', 'final.entity_id', 'final.outcome']) }} as outcome_match_key
+    {{ engagement_surrogate_key([
+        'final.score_model',
+        'final.entity_id',
+        'final.outcome'
+    ]) }} as outcome_match_key
 from final

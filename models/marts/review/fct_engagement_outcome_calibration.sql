@@ -111,8 +111,13 @@ final as (
 
 )
 
--- the primary key: one column for the grain (score_model, outcome, period_start, band)
+-- the primary key: one column for the grain (the columns below)
 select
     final.*,
-    {{ engagement_surrogate_key(['final.score_model', 'final.outcome', 'final.period_start', 'final.band']) }} as calibration_key
+    {{ engagement_surrogate_key([
+        'final.score_model',
+        'final.outcome',
+        'final.period_start',
+        'final.band'
+    ]) }} as calibration_key
 from final

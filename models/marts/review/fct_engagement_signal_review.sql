@@ -119,8 +119,12 @@ final as (
 
 )
 
--- the primary key: one column for the grain (score_model, outcome, signal)
+-- the primary key: one column for the grain (the columns below)
 select
     final.*,
-    {{ engagement_surrogate_key(['final.score_model', 'final.outcome', 'final.signal']) }} as signal_review_key
+    {{ engagement_surrogate_key([
+        'final.score_model',
+        'final.outcome',
+        'final.signal'
+    ]) }} as signal_review_key
 from final

@@ -24,8 +24,14 @@ final as (
 
 )
 
--- the primary key: one column for the grain (entity_id, score_model, entity_type, outcome, occurred_at)
+-- the primary key: one column for the grain (the columns below)
 select
     final.*,
-    {{ engagement_surrogate_key(['final.entity_id', 'final.score_model', 'final.entity_type', 'final.outcome', 'final.occurred_at']) }} as outcome_key
+    {{ engagement_surrogate_key([
+        'final.entity_id',
+        'final.score_model',
+        'final.entity_type',
+        'final.outcome',
+        'final.occurred_at'
+    ]) }} as outcome_key
 from final

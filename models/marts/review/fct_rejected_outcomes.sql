@@ -26,8 +26,14 @@ final as (
 
 )
 
--- the primary key: one column for the grain (raw_entity_id, raw_score_model, raw_entity_type, raw_outcome, raw_occurred_at)
+-- the primary key: one column for the grain (the columns below)
 select
     final.*,
-    {{ engagement_surrogate_key(['final.raw_entity_id', 'final.raw_score_model', 'final.raw_entity_type', 'final.raw_outcome', 'final.raw_occurred_at']) }} as rejected_outcome_key
+    {{ engagement_surrogate_key([
+        'final.raw_entity_id',
+        'final.raw_score_model',
+        'final.raw_entity_type',
+        'final.raw_outcome',
+        'final.raw_occurred_at'
+    ]) }} as rejected_outcome_key
 from final

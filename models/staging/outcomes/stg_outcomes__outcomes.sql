@@ -95,8 +95,11 @@ final as (
 -- input may repeat a row exactly); computed only when read (the keys' tests read it)
 select
     final.*,
-    {{ engagement_surrogate_key([
-        'final.raw_entity_id', 'final.raw_score_model', 'final.raw_entity_type', 'final.raw_outcome', 'final.raw_occurred_at',
-        'row_number() over (partition by final.raw_entity_id, final.raw_score_model, final.raw_entity_type, final.raw_outcome, final.raw_occurred_at order by final.raw_entity_id)'
+    {{ engagement_raw_row_key([
+        'final.raw_entity_id',
+        'final.raw_score_model',
+        'final.raw_entity_type',
+        'final.raw_outcome',
+        'final.raw_occurred_at'
     ]) }} as outcome_row_key
 from final

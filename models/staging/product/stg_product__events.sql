@@ -11,10 +11,15 @@
 -- when read: int_events_deduplicated does not read it
 select
     staged_events.*,
-    {{ engagement_surrogate_key([
-        'staged_events.raw_event_id', 'staged_events.raw_occurred_at', 'staged_events.raw_user_id', 'staged_events.raw_account_id', 'staged_events.raw_event_type', 'staged_events.raw_properties', 'staged_events.raw_loaded_at',
-        'row_number() over (partition by staged_events.raw_event_id, staged_events.raw_occurred_at, staged_events.raw_user_id, staged_events.raw_account_id, staged_events.raw_event_type, staged_events.raw_properties, staged_events.raw_loaded_at order by staged_events.raw_event_id)'
+    {{ engagement_raw_row_key([
+        'staged_events.raw_event_id',
+        'staged_events.raw_occurred_at',
+        'staged_events.raw_user_id',
+        'staged_events.raw_account_id',
+        'staged_events.raw_event_type',
+        'staged_events.raw_properties',
+        'staged_events.raw_loaded_at'
     ]) }} as raw_event_key
 from (
-{{ engagement_stage_events(ref('base_product__events')) }}
+    {{ engagement_stage_events(ref('base_product__events')) }}
 ) as staged_events

@@ -41,9 +41,14 @@ final as (
 -- input may repeat a row exactly); computed only when read (the keys' tests read it)
 select
     final.*,
-    {{ engagement_surrogate_key([
-        'final.account_id', 'final.account_name', 'final.plan', 'final.arr', 'final.account_owner', 'final.region', 'final.attributes',
-        'row_number() over (partition by final.account_id, final.account_name, final.plan, final.arr, final.account_owner, final.region, final.attributes order by final.account_id)'
+    {{ engagement_raw_row_key([
+        'final.account_id',
+        'final.account_name',
+        'final.plan',
+        'final.arr',
+        'final.account_owner',
+        'final.region',
+        'final.attributes'
     ]) }} as account_row_key
 from final
 {%- else %}
@@ -74,9 +79,14 @@ final as (
 -- input may repeat a row exactly); computed only when read (the keys' tests read it)
 select
     final.*,
-    {{ engagement_surrogate_key([
-        'final.account_id', 'final.account_name', 'final.plan', 'final.arr', 'final.account_owner', 'final.region', 'final.attributes',
-        'row_number() over (partition by final.account_id, final.account_name, final.plan, final.arr, final.account_owner, final.region, final.attributes order by final.account_id)'
+    {{ engagement_raw_row_key([
+        'final.account_id',
+        'final.account_name',
+        'final.plan',
+        'final.arr',
+        'final.account_owner',
+        'final.region',
+        'final.attributes'
     ]) }} as account_row_key
 from final
 {%- endif %}

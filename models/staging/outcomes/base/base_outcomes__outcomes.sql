@@ -54,8 +54,11 @@ final as (
 -- input may repeat a row exactly); computed only when read (the keys' tests read it)
 select
     final.*,
-    {{ engagement_surrogate_key([
-        'final.entity_id', 'final.score_model', 'final.entity_type', 'final.outcome', 'final.occurred_at',
-        'row_number() over (partition by final.entity_id, final.score_model, final.entity_type, final.outcome, final.occurred_at order by final.entity_id)'
+    {{ engagement_raw_row_key([
+        'final.entity_id',
+        'final.score_model',
+        'final.entity_type',
+        'final.outcome',
+        'final.occurred_at'
     ]) }} as outcome_row_key
 from final

@@ -36,8 +36,13 @@ final as (
 -- input may repeat a row exactly); computed only when read (the keys' tests read it)
 select
     final.*,
-    {{ engagement_surrogate_key([
-        'final.event_id', 'final.occurred_at', 'final.user_id', 'final.account_id', 'final.event_type', 'final.properties', 'final.loaded_at',
-        'row_number() over (partition by final.event_id, final.occurred_at, final.user_id, final.account_id, final.event_type, final.properties, final.loaded_at order by final.event_id)'
+    {{ engagement_raw_row_key([
+        'final.event_id',
+        'final.occurred_at',
+        'final.user_id',
+        'final.account_id',
+        'final.event_type',
+        'final.properties',
+        'final.loaded_at'
     ]) }} as raw_event_key
 from final
