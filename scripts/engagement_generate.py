@@ -7,7 +7,10 @@ For each score model M the generator writes:
   events for every in-period measure, a few CTEs for the measures kept "as of" the period end
   (days since the last event, latest values, open items, member changes), window functions that
   carry that state forward over the periods.
-- models/intermediate/score_models/int_M__measures.sql: the model that renders that macro.
+- models/intermediate/score_models/int_M__measures.sql: the model that renders that macro (its rows
+  end with measure_key, the primary key of the grain, by engagement_surrogate_key).
+- models/intermediate/score_models/_score_models__models.yml: every such model's description and its
+  key's unique and not_null tests.
 And a registry macro that lists the models (entity, period, window, scope, signals, roll-ups,
 privacy) and every declared property, for the generic models and tests that read them.
 
