@@ -381,6 +381,9 @@ final as (
 
 )
 
-select * from final
+select
+    final.*,
+    {{ engagement_surrogate_key(['final.score_model', 'final.entity_id', 'final.period_kind', 'final.period_start', 'final.signal']) }} as measure_key
+from final
 
 {%- endmacro %}

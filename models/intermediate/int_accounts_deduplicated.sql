@@ -52,4 +52,17 @@ final as (
 
 )
 
-select * from final
+-- the primary key: the raw account row: an md5 of its columns and its number among identical rows (a raw
+-- input may repeat a row exactly); computed only when read (the keys' tests read it)
+select
+    final.*,
+    {{ engagement_raw_row_key([
+        'final.raw_account_id',
+        'final.raw_name',
+        'final.raw_plan',
+        'final.raw_arr',
+        'final.raw_owner',
+        'final.raw_region',
+        'final.attributes'
+    ]) }} as account_row_key
+from final

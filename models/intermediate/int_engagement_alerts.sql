@@ -92,7 +92,13 @@ final as (
         cast(min_percent as decimal(9, 2)) as rule_min_percent,
         cast(min_periods as {{ dbt.type_int() }}) as rule_periods,
         cast(min_days as {{ dbt.type_int() }}) as rule_days,
-        weights_version
+        weights_version,
+        {{ engagement_surrogate_key([
+            'score_model',
+            'entity_id',
+            'period_start',
+            'alert_type'
+        ]) }} as alert_key
     from raised
 
 )

@@ -98,7 +98,9 @@ final as (
             end,
             0
         ) as decimal(18, 4)) as points,
-        cast(coalesce(signal_best_points.best_points, 0) as decimal(18, 4)) as best_points
+        cast(coalesce(signal_best_points.best_points, 0) as decimal(18, 4)) as best_points,
+        -- the key of the grain, as int_engagement_measures made it
+        matched.measure_key
     from matched
     left join signal_best_points
         on

@@ -106,7 +106,8 @@ final as (
             {{ dbt.datediff('runs.last_event_on', 'runs.effective_end', 'day') }}
             as {{ dbt.type_int() }}
         ) as days_since_last_event,
-        versions.weights_version
+        versions.weights_version,
+        runs.score_key
     from runs
     left join versions
         on runs.score_model = versions.score_model

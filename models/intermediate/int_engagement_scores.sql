@@ -129,7 +129,13 @@ final as (
         cast(normalized.percentile as decimal(5, 2)) as percentile,
         case when not normalized.is_banded then null else bands.band end as band,
         case when not normalized.is_banded then null else bands.band_order end as band_order,
-        coalesce(normalized.is_banded and bands.band_order = bands.lowest_band_order, false) as is_lowest_band
+        coalesce(normalized.is_banded and bands.band_order = bands.lowest_band_order, false) as is_lowest_band,
+        {{ engagement_surrogate_key([
+            'normalized.score_model',
+            'normalized.entity_id',
+            'normalized.period_kind',
+            'normalized.period_start'
+        ]) }} as score_key
     from normalized
     left join bands
         on

@@ -124,16 +124,37 @@ copied_event_ids as (
 
 single_copies as (
 
-    -- rejected rows, and valid rows whose event_id has no other valid copy
+    -- valid rows whose event_id has no other valid copy
     select
         events.*,
-        cast(null as {{ dbt.type_int() }}) as copy_rank
+        cast(null as {{ dbt.type_int() }}) as copy_rank,
+        cast(null as {{ dbt.type_int() }}) as rejected_rank
     from events
     left join copied_event_ids
         on events.event_id = copied_event_ids.event_id
     where
-        events.reject_reason is not null
-        or copied_event_ids.event_id is null
+        events.reject_reason is null
+        and copied_event_ids.event_id is null
+
+),
+
+rejected_rows as (
+
+    -- rows staging rejected (a few): numbered within their row_key (the event_id, or the raw
+    -- loaded_at text of rows without one) for event_row_key; identical rows take any order
+    select
+        events.*,
+        cast(null as {{ dbt.type_int() }}) as copy_rank,
+        row_number() over (
+            partition by events.event_id, case when events.event_id is null then coalesce(events.raw_loaded_at, '') end
+            order by
+                {%- for column in engagement_event_columns('raw')[:-1] %}
+                events.raw_{{ column }} asc nulls first,
+                {%- endfor %}
+                events.raw_{{ engagement_event_columns('raw')[-1] }} asc nulls first
+        ) as rejected_rank
+    from events
+    where events.reject_reason is not null
 
 ),
 
@@ -153,7 +174,8 @@ ranked_copies as (
                 events.raw_{{ column }} asc nulls first,
                 {%- endfor %}
                 events.raw_{{ engagement_event_columns('raw')[-1] }} asc nulls first
-        ) as copy_rank
+        ) as copy_rank,
+        cast(null as {{ dbt.type_int() }}) as rejected_rank
     from events
     inner join copied_event_ids
         on events.event_id = copied_event_ids.event_id
@@ -164,6 +186,10 @@ ranked_copies as (
 decided as (
 
     select * from single_copies
+
+    union all
+
+    select * from rejected_rows
 
     union all
 
@@ -181,14 +207,25 @@ outcomes as (
 
 ),
 
-final as (
+keyed as (
 
     select
+        *,
         -- the set of raw rows an incremental run replaces together (see above)
         coalesce(
             {{ dbt.concat(["'id:'", "event_id"]) }},
             {{ dbt.concat(["'noid:'", "coalesce(raw_loaded_at, '')"]) }}
         ) as row_key,
+        -- a valid row (c) or one staging rejected (r), for event_row_key
+        case when reject_reason is null then 'c' else 'r' end as row_kind
+    from outcomes
+
+),
+
+final as (
+
+    select
+        row_key,
         final_reject_reason as reject_reason,
         -- rejected rows: the raw text, as it arrived
         {%- for column in engagement_event_columns('raw') %}
@@ -202,8 +239,16 @@ final as (
         case when final_reject_reason is null then {{ property.column }} end as {{ property.column }},
         {%- endfor %}
         -- every row: the watermark of incremental runs
-        loaded_at
-    from outcomes
+        loaded_at,
+        -- every row: its key, row_key and the row's place in it (a valid row: its copy rank, 1 when
+        -- alone; a row staging rejected: its number among those), no hashing; an incremental run
+        -- numbers a row_key's rows again with all of them, as a full build does
+        {{ dbt.concat([
+            "row_key", "'#'",
+            "row_kind",
+            "cast(coalesce(copy_rank, rejected_rank, 1) as " ~ dbt.type_string() ~ ")"
+        ]) }} as event_row_key
+    from keyed
 
 )
 

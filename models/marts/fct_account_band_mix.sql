@@ -59,4 +59,13 @@ final as (
 
 )
 
-select * from final
+-- the primary key: one column for the grain (the columns below)
+select
+    final.*,
+    {{ engagement_surrogate_key([
+        'final.score_model',
+        'final.account_id',
+        'final.period_start',
+        'final.band'
+    ]) }} as band_mix_key
+from final

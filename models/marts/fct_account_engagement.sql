@@ -88,4 +88,12 @@ final as (
 
 )
 
-select * from final
+-- the primary key: one column for the grain (the columns below)
+select
+    final.*,
+    {{ engagement_surrogate_key([
+        'final.score_model',
+        'final.account_id',
+        'final.period_start'
+    ]) }} as account_engagement_key
+from final

@@ -11,8 +11,17 @@
     materialized='incremental',
     incremental_strategy='append',
     full_refresh=false,
-    on_schema_change='append_new_columns'
+    on_schema_change='append_new_columns',
+    post_hook=[
+        "{% if target.type == 'spark' %}select 1{% else %}"
+        ~ "update {{ this }} set history_key = {{ engagement_surrogate_key(["
+        ~ "'score_model', 'entity_id', 'period_kind', 'period_start', 'recorded_at']) }} "
+        ~ "where history_key is null{% endif %}"
+    ]
 ) }}
+{#- history_key came with a later release than the history: the columns are appended to a history
+    recorded before (append_new_columns), and the hook gives its old rows their key (DuckDB and
+    PostgreSQL; Spark's Parquet tables cannot update: README "Project rules"). -#}
 
 with
 
@@ -95,4 +104,14 @@ final as (
 
 )
 
-select * from final
+-- the primary key: one column for the grain (the columns below)
+select
+    final.*,
+    {{ engagement_surrogate_key([
+        'final.score_model',
+        'final.entity_id',
+        'final.period_kind',
+        'final.period_start',
+        'final.recorded_at'
+    ]) }} as history_key
+from final

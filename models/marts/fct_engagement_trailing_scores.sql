@@ -39,4 +39,11 @@ final as (
 
 )
 
-select * from final
+-- the primary key: one column for the grain (the columns below)
+select
+    final.*,
+    {{ engagement_surrogate_key([
+        'final.score_model',
+        'final.entity_id'
+    ]) }} as trailing_score_key
+from final

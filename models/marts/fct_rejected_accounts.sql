@@ -17,7 +17,9 @@ final as (
         raw_owner as account_owner,
         raw_region as region,
         attributes,
-        reject_reason
+        reject_reason,
+        -- the primary key: the raw row's key in int_accounts_deduplicated
+        account_row_key
     from accounts
     where reject_reason is not null
 

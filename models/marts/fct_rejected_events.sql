@@ -13,7 +13,9 @@ final as (
         {%- for column in engagement_event_columns('raw') %}
         raw_{{ column }} as {{ column }},
         {%- endfor %}
-        reject_reason
+        reject_reason,
+        -- the primary key: the raw row's key in int_events_deduplicated
+        event_row_key
     from events
     where reject_reason is not null
 

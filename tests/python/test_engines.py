@@ -41,7 +41,7 @@ MARTS = {
     "fct_engagement_score_history": ["score_model", "entity_id", "period_kind", "period_start"],
 }
 # Columns that differ by when a build ran, not by what it computed.
-RUN_TIME_COLUMNS = {"recorded_at"}
+RUN_TIME_COLUMNS = {"recorded_at", "history_key"}  # the history's key covers recorded_at
 
 
 def normalized(value):

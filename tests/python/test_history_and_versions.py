@@ -111,7 +111,11 @@ def test_history_keeps_what_was_published_when_the_rules_change(history_project)
     after = project.query("select * from fct_engagement_score_history order by all")
     assert set(history) <= set(after), "an earlier history row was rewritten or lost"
     added = [row for row in after if row not in set(history)]
-    assert added and all(row[1] == "saas_customer" and row[-1] == new_version for row in added)
+    columns = [name for (name,) in project.query(
+        "select column_name from information_schema.columns where table_name = 'fct_engagement_score_history'"
+        " order by ordinal_position")]
+    version_at = columns.index("weights_version")  # (history_key comes after it)
+    assert added and all(row[1] == "saas_customer" and row[version_at] == new_version for row in added)
     # every saas_customer score is recorded again under the new version, nothing else is
     saas_scores = project.query(
         "select (select count(*) from fct_engagement_scores where score_model = 'saas_customer')"

@@ -106,4 +106,12 @@ final as (
 
 )
 
-select * from final
+-- the primary key: one column for the grain (the columns below)
+select
+    final.*,
+    {{ engagement_surrogate_key([
+        'final.score_model',
+        'final.outcome',
+        'final.signal'
+    ]) }} as auc_key
+from final

@@ -135,4 +135,14 @@ final as (
 
 )
 
-select * from final
+-- the primary key: one column for the grain (the columns below)
+select
+    final.*,
+    {{ engagement_surrogate_key([
+        'final.score_model',
+        'final.outcome',
+        'final.entity_id',
+        'final.period_start',
+        'final.signal'
+    ]) }} as observation_key
+from final

@@ -55,4 +55,12 @@ final as (
 
 )
 
-select * from final
+-- the primary key: one column for the grain (the columns below)
+select
+    final.*,
+    {{ engagement_surrogate_key([
+        'final.score_model',
+        'final.entity_id',
+        'final.outcome'
+    ]) }} as outcome_match_key
+from final

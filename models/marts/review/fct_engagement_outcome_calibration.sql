@@ -111,4 +111,13 @@ final as (
 
 )
 
-select * from final
+-- the primary key: one column for the grain (the columns below)
+select
+    final.*,
+    {{ engagement_surrogate_key([
+        'final.score_model',
+        'final.outcome',
+        'final.period_start',
+        'final.band'
+    ]) }} as calibration_key
+from final

@@ -24,4 +24,14 @@ final as (
 
 )
 
-select * from final
+-- the primary key: one column for the grain (the columns below)
+select
+    final.*,
+    {{ engagement_surrogate_key([
+        'final.entity_id',
+        'final.score_model',
+        'final.entity_type',
+        'final.outcome',
+        'final.occurred_at'
+    ]) }} as outcome_key
+from final

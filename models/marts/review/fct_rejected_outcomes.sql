@@ -26,4 +26,14 @@ final as (
 
 )
 
-select * from final
+-- the primary key: one column for the grain (the columns below)
+select
+    final.*,
+    {{ engagement_surrogate_key([
+        'final.raw_entity_id',
+        'final.raw_score_model',
+        'final.raw_entity_type',
+        'final.raw_outcome',
+        'final.raw_occurred_at'
+    ]) }} as rejected_outcome_key
+from final

@@ -91,4 +91,15 @@ final as (
 
 )
 
-select * from final
+-- the primary key: the raw outcome row: an md5 of its columns and its number among identical rows (a raw
+-- input may repeat a row exactly); computed only when read (the keys' tests read it)
+select
+    final.*,
+    {{ engagement_raw_row_key([
+        'final.raw_entity_id',
+        'final.raw_score_model',
+        'final.raw_entity_type',
+        'final.raw_outcome',
+        'final.raw_occurred_at'
+    ]) }} as outcome_row_key
+from final

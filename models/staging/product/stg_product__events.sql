@@ -7,4 +7,19 @@
     The SQL is the macro engagement_stage_events, so that an incremental run of
     int_events_deduplicated parses its new rows alone with exactly the same rules.
 -#}
-{{ engagement_stage_events(ref('base_product__events')) }}
+-- the primary key: the raw row (as base_product__events keys it, the same value), computed only
+-- when read: int_events_deduplicated does not read it
+select
+    staged_events.*,
+    {{ engagement_raw_row_key([
+        'staged_events.raw_event_id',
+        'staged_events.raw_occurred_at',
+        'staged_events.raw_user_id',
+        'staged_events.raw_account_id',
+        'staged_events.raw_event_type',
+        'staged_events.raw_properties',
+        'staged_events.raw_loaded_at'
+    ]) }} as raw_event_key
+from (
+    {{ engagement_stage_events(ref('base_product__events')) }}
+) as staged_events

@@ -4,6 +4,9 @@
     (`attributes`, so extra columns are kept whatever they are called). When no accounts source is
     configured it is empty, with the same columns, and the build goes on without account attributes.
 -#}
+{#- The source is this model's parent whether or not it is configured: the lineage (and the project's
+    rules: no root model, no unused source) does not change with the vars. Nothing is rendered. -#}
+{%- do source('crm', 'accounts') -%}
 {%- if engagement_accounts_configured() -%}
     {%- do engagement_check_identifier(var('accounts_schema', 'raw'), "var 'accounts_schema'") -%}
     {%- if var('accounts_table', none) -%}
@@ -34,7 +37,20 @@ final as (
 
 )
 
-select * from final
+-- the primary key: the raw account row: an md5 of its columns and its number among identical rows (a raw
+-- input may repeat a row exactly); computed only when read (the keys' tests read it)
+select
+    final.*,
+    {{ engagement_raw_row_key([
+        'final.account_id',
+        'final.account_name',
+        'final.plan',
+        'final.arr',
+        'final.account_owner',
+        'final.region',
+        'final.attributes'
+    ]) }} as account_row_key
+from final
 {%- else %}
 with
 
@@ -59,5 +75,18 @@ final as (
 
 )
 
-select * from final
+-- the primary key: the raw account row: an md5 of its columns and its number among identical rows (a raw
+-- input may repeat a row exactly); computed only when read (the keys' tests read it)
+select
+    final.*,
+    {{ engagement_raw_row_key([
+        'final.account_id',
+        'final.account_name',
+        'final.plan',
+        'final.arr',
+        'final.account_owner',
+        'final.region',
+        'final.attributes'
+    ]) }} as account_row_key
+from final
 {%- endif %}

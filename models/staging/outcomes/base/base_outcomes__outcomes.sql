@@ -4,6 +4,9 @@
     marts build empty rather than fail. The vars that name the table are checked at parse time,
     like the events source's.
 -#}
+{#- The source is this model's parent whether or not it is configured: the lineage (and the project's
+    rules: no root model, no unused source) does not change with the vars. Nothing is rendered. -#}
+{%- do source('outcomes', 'outcomes') -%}
 {%- set has_outcomes = (var('outcomes_path', '') and target.type == 'duckdb') or var('outcomes_table', none) -%}
 {%- do engagement_check_identifier(var('outcomes_schema', 'raw'), "var 'outcomes_schema'") -%}
 {%- if var('outcomes_table', none) is not none -%}
@@ -47,4 +50,15 @@ final as (
 
 )
 
-select * from final
+-- the primary key: the raw outcome row: an md5 of its columns and its number among identical rows (a raw
+-- input may repeat a row exactly); computed only when read (the keys' tests read it)
+select
+    final.*,
+    {{ engagement_raw_row_key([
+        'final.entity_id',
+        'final.score_model',
+        'final.entity_type',
+        'final.outcome',
+        'final.occurred_at'
+    ]) }} as outcome_row_key
+from final

@@ -32,4 +32,17 @@ final as (
 
 )
 
-select * from final
+-- the primary key: the raw event row: an md5 of its columns and its number among identical rows (a raw
+-- input may repeat a row exactly); computed only when read (the keys' tests read it)
+select
+    final.*,
+    {{ engagement_raw_row_key([
+        'final.event_id',
+        'final.occurred_at',
+        'final.user_id',
+        'final.account_id',
+        'final.event_type',
+        'final.properties',
+        'final.loaded_at'
+    ]) }} as raw_event_key
+from final
