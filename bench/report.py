@@ -131,6 +131,9 @@ def size_section(result: dict) -> list[str]:
             f"({seconds(wall - nodes)}) is dbt itself: interpreter and imports, reading the project (partial parse, "
             "warm), connecting, run_results and manifest writing.",
         ]
+        if not overhead:
+            lines.append("- `dbt --version`, `dbt parse` and the full `dbt build` with tests were not timed in this run "
+                         "(`--skip-dbt-extras`).")
         if overhead:
             lines += [
                 f"- `dbt --version` (the CLI starting) {seconds(overhead['version_seconds'])}; `dbt parse` "
@@ -224,7 +227,8 @@ def render(results: list[dict]) -> str:
         "  4 seeds, 3 views, 8 tables (`int_events_deduplicated` incremental, built in full here) and the start hook,",
         "  into a fresh DuckDB file. Wall time of the",
         "  whole command, dbt's startup and parse included (partial parse warm from the warm-up run); its per-node",
-        "  times come from `run_results.json`. Data and unit tests are reported apart (a full `dbt build`, once).",
+        "  times come from `run_results.json`. Data and unit tests are reported apart (a full `dbt build`, once, unless",
+        "  the run was made with `--skip-dbt-extras`).",
         "- **dbt's compiled SQL**: the compiled `select` of each of those 11 models from `manifest.json`, run as",
         "  `create or replace view/table ... as` in one DuckDB connection (seeds copied in beforehand, untimed).",
         "- **hand-written query**: `bench/handwritten_scores.sql`, one `create table ... as` statement.",
