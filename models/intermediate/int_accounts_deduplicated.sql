@@ -47,22 +47,11 @@ final as (
         case
             when reject_reason is not null then reject_reason
             when copy_number > 1 then 'duplicate_account_id'
-        end as reject_reason
+        end as reject_reason,
+        -- the primary key: the raw account row's, as stg_crm__accounts computes it (one row each here)
+        account_row_key
     from ranked
 
 )
 
--- the primary key: the raw account row: an md5 of its columns and its number among identical rows (a raw
--- input may repeat a row exactly); computed only when read (the keys' tests read it)
-select
-    final.*,
-    {{ engagement_raw_row_key([
-        'final.raw_account_id',
-        'final.raw_name',
-        'final.raw_plan',
-        'final.raw_arr',
-        'final.raw_owner',
-        'final.raw_region',
-        'final.attributes'
-    ]) }} as account_row_key
-from final
+select * from final

@@ -37,18 +37,11 @@ final as (
         rule_min_percent,
         rule_periods,
         rule_days,
-        weights_version
+        weights_version,
+        -- the primary key, made once in int_engagement_alerts (the same grain, one row each)
+        alert_key
     from alerts
 
 )
 
--- the primary key: one column for the grain (the columns below)
-select
-    final.*,
-    {{ engagement_surrogate_key([
-        'final.score_model',
-        'final.entity_id',
-        'final.period_start',
-        'final.alert_type'
-    ]) }} as alert_key
-from final
+select * from final

@@ -48,6 +48,24 @@ signals as (
 
 ),
 {%- endif %}
+{%- for rule in ranges %}
+
+ranged_{{ loop.index }} as (
+
+    -- the rows of range rule {{ loop.index }} in the order of their ranges, within their partition
+    select
+        seed.*,
+        {{ seed_row }} as seed_row,
+        row_number() over (
+            partition by {{ rule.partition_by | join(', ') }}
+            order by {{ rule.lower }} nulls first, {{ rule.upper }} nulls last, {{ key | join(', ') }}
+        ) as range_rank,
+        count(*) over (partition by {{ rule.partition_by | join(', ') }}) as range_count
+    from seed
+    where {{ rule.when or 'true' }}
+
+),
+{%- endfor %}
 
 problems as (
 
@@ -86,7 +104,6 @@ problems as (
     having not coalesce(({{ rule.check }}), false)
     {%- endfor %}
     {%- for rule in ranges %}
-    {%- set partition = rule.partition_by | join(', ') %}
 
     union all
 
@@ -101,28 +118,8 @@ problems as (
         {%- else %}
         {{ engagement_string_literal(rule.noun ~ 's overlap: a value may match two rows') }} as problem
         {%- endif %}
-    from (
-        select
-            seed.*,
-            {{ seed_row }} as seed_row,
-            row_number() over (
-                partition by {{ partition }}
-                order by {{ rule.lower }} nulls first, {{ rule.upper }} nulls last, {{ key | join(', ') }}
-            ) as range_rank
-        from seed
-        where {{ rule.when or 'true' }}
-    ) as lower_range
-    inner join (
-        select
-            seed.*,
-            {{ seed_row }} as seed_row,
-            row_number() over (
-                partition by {{ partition }}
-                order by {{ rule.lower }} nulls first, {{ rule.upper }} nulls last, {{ key | join(', ') }}
-            ) as range_rank
-        from seed
-        where {{ rule.when or 'true' }}
-    ) as upper_range
+    from ranged_{{ loop.index }} as lower_range
+    inner join ranged_{{ loop.index }} as upper_range
         on
             {%- for column in rule.partition_by %}
             lower_range.{{ column }} = upper_range.{{ column }}
@@ -150,18 +147,7 @@ problems as (
             else {{ engagement_string_literal('the highest ' ~ rule.noun ~ ' must leave ' ~ rule.upper
                 ~ ' blank, so every high value has a ' ~ rule.noun) }}
         end as problem
-    from (
-        select
-            seed.*,
-            {{ seed_row }} as seed_row,
-            row_number() over (
-                partition by {{ partition }}
-                order by {{ rule.lower }} nulls first, {{ rule.upper }} nulls last, {{ key | join(', ') }}
-            ) as range_rank,
-            count(*) over (partition by {{ partition }}) as range_count
-        from seed
-        where {{ rule.when or 'true' }}
-    ) as ranked
+    from ranged_{{ loop.index }} as ranked
     where
         (range_rank = 1 and {{ rule.lower }} is not null)
         or (range_rank = range_count and {{ rule.upper }} is not null)
