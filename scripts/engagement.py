@@ -383,8 +383,7 @@ def command_run(args: argparse.Namespace) -> int:
     full_refresh = args.full_refresh
     changed = changed_events_source(dbt_vars, args.target)
     if changed and not full_refresh:
-        print(f"The events source changed since the published build ({changed}): the events layer is rebuilt "
-              "in full (another file is not new rows of the same feed).")
+        print(changed)
         full_refresh = True
     if full_refresh:
         build_args += ["--full-refresh"]
@@ -419,9 +418,15 @@ def command_run(args: argparse.Namespace) -> int:
     return 0
 
 
+# Columns int_events_deduplicated had in an earlier release and no longer has: a published table
+# that holds one is rebuilt in full once (row_key: now part of event_row_key, the delete+insert key).
+RETIRED_EVENTS_LAYER_COLUMNS = frozenset({"row_key"})
+
+
 def changed_events_source(dbt_vars: dict, target: str | None) -> str | None:
-    """On DuckDB: how this run's events_path differs from the one the published build read
-    (int_events_source), or None when it is the same, or nothing was published yet."""
+    """On DuckDB: why this run must rebuild the events layer in full, in a sentence: its events_path
+    differs from the one the published build read (int_events_source), or the published events layer
+    has an earlier release's columns; None when neither, or nothing was published yet."""
     if (target or os.environ.get("ENGAGEMENT_TARGET") or "duckdb") != "duckdb" or "events_path" not in dbt_vars:
         return None
     published = Path(os.environ.get("ENGAGEMENT_DUCKDB_PATH", engagement_settings.DEFAULT_DUCKDB_PATH))
@@ -435,13 +440,22 @@ def changed_events_source(dbt_vars: dict, target: str | None) -> str | None:
                 "select events_path from int_events_source"
                 " where exists (select 1 from information_schema.tables where table_name = 'int_events_source')"
             ).fetchall()
+            columns = {name for (name,) in connection.execute(
+                "select column_name from information_schema.columns where table_name = 'int_events_deduplicated'"
+            ).fetchall()}
     except duckdb.Error:
         return None  # an older build (no such table) or a file another process holds: keep the incremental run
     finally:
         engagement_publish.release_duckdb()
+    if columns and not columns.isdisjoint(RETIRED_EVENTS_LAYER_COLUMNS):
+        # the model refuses a changed column set (on_schema_change: fail): rebuilt once, in full
+        return ("The published events layer was built by an earlier release (int_events_deduplicated has "
+                + ", ".join(sorted(columns & RETIRED_EVENTS_LAYER_COLUMNS)) + "): it is rebuilt in full once.")
     if not found or found[0][0] == dbt_vars["events_path"]:
         return None
-    return f"was {found[0][0]!r}, now {dbt_vars['events_path']!r}"
+    return (f"The events source changed since the published build (was {found[0][0]!r}, now "
+            f"{dbt_vars['events_path']!r}): the events layer is rebuilt in full (another file is not new rows "
+            "of the same feed).")
 
 
 def outcome_vars(outcomes: str | None, target: str | None, project_dir: Path) -> dict:

@@ -2,19 +2,22 @@
     Every raw row once, with its final reject reason. Among rows otherwise valid, all but one copy
     of an event_id are duplicates: the copy kept has the latest loaded_at, ties broken by the row's
     content, so the outcome never depends on the order the rows arrived in.
-    Only the event_ids with more than one valid copy (a few percent of the rows) are ranked; the
+    Only the event_ids that more than one raw row names (a few percent of the rows) are ranked; the
     rest pass straight through, so the sort touches the copies alone.
 
     Narrow: a row carries only what its outcome needs, the clean columns (clean rows) or the raw
-    text (rejected rows), the other side null; loaded_at and row_key are kept for every row.
+    text (rejected rows), the other side null; loaded_at and event_row_key are kept for every row.
 
     Incremental (README "Incremental runs"): a run parses only the new raw rows, those loaded at
     or after the watermark (the latest loaded_at already here, capped at this run's start) minus
     var engagement__lookback_hours, plus every row without a valid loaded_at, plus every earlier
     copy of their event_ids, so that each event_id's copies are decided together exactly as a full
-    build decides them. Their previous outcomes are deleted by row_key and replaced
-    (delete+insert): row_key names a set of raw rows that is either wholly in a run or wholly out
-    of it (all copies of an event_id; rows without an event_id by their raw loaded_at text).
+    build decides them. Their previous outcomes are deleted by event_row_key and replaced
+    (delete+insert). event_row_key is a row_key (a set of raw rows that is either wholly in a run or
+    wholly out of it: all copies of an event_id; rows without an event_id by their raw loaded_at
+    text) and the row's number in it; a run that reads a row_key again reads all its rows, old and
+    new, and numbers them 1..n again, so its keys cover every key the row_key had before: each old
+    outcome is replaced, none is left beside the new ones.
     Spark's Parquet tables cannot delete rows (its incremental strategies are append and
     insert_overwrite of whole partitions; merge needs Delta, Iceberg or Hudi), so on Spark the
     model is a table, rebuilt in full every run.
@@ -22,7 +25,7 @@
 {{ config(
     materialized=('table' if target.type == 'spark' else 'incremental'),
     incremental_strategy='delete+insert',
-    unique_key='row_key',
+    unique_key='event_row_key',
     on_schema_change='fail',
 ) }}
 {%- set lookback_hours = engagement_int_var('engagement__lookback_hours', 24) -%}
@@ -32,22 +35,20 @@
 {%- do fingerprint.extend([] if loop.first else ["'|'"]) -%}
 {%- do fingerprint.append("coalesce(events.raw_" ~ column ~ ", '<null>')") -%}
 {%- endfor -%}
+{#- a raw row an incremental run reads as new: loaded at or after the watermark (minus the lookback),
+    or without a valid loaded_at (it has no place on the watermark), or any row before a first watermark -#}
+{%- set parsed_loaded_at = engagement_parse_timestamp_utc('raw_events.loaded_at') -%}
+{%- set is_new -%}
+(
+            {{ parsed_loaded_at }} is null
+            or watermark.reread_from is null
+            or {{ parsed_loaded_at }} >= watermark.reread_from
+        )
+{%- endset -%}
 -- depends_on: {{ ref('base_product__events') }}, {{ ref('event_type_aliases') }}
 with
 
 {% if is_incremental() -%}
-
-raw_events as (
-
-    select
-        {%- for column in engagement_event_columns('raw') %}
-        {{ column }},
-        {%- endfor %}
-        {{ engagement_parse_timestamp_utc('loaded_at') }} as parsed_loaded_at,
-        nullif({{ engagement_trim('event_id') }}, '') as trimmed_event_id
-    from {{ ref('base_product__events') }}
-
-),
 
 watermark as (
 
@@ -60,51 +61,50 @@ watermark as (
 
 ),
 
-flagged as (
-
-    select
-        raw_events.*,
-        (
-            raw_events.parsed_loaded_at is null
-            or watermark.reread_from is null
-            or raw_events.parsed_loaded_at >= watermark.reread_from
-        ) as is_new
-    from raw_events
-    cross join watermark
-
-),
-
 new_event_ids as (
 
-    select distinct trimmed_event_id
-    from flagged
-    where is_new and trimmed_event_id is not null
+    -- first pass, over two columns: the event_ids of the new rows
+    select distinct nullif({{ engagement_trim('raw_events.event_id') }}, '') as event_id
+    from {{ ref('base_product__events') }} as raw_events
+    cross join watermark
+    where
+        nullif({{ engagement_trim('raw_events.event_id') }}, '') is not null
+        and {{ is_new }}
 
 ),
 
 batch as (
 
+    -- second pass: every copy of those event_ids, and the new rows without an event_id (their
+    -- row_key is their raw loaded_at text, so all its rows are new together); no row is parsed
+    -- twice, and no copy of the raw rows is held in between
     select
         {%- for column in engagement_event_columns('raw')[:-1] %}
-        flagged.{{ column }},
+        raw_events.{{ column }},
         {%- endfor %}
-        flagged.{{ engagement_event_columns('raw')[-1] }}
-    from flagged
+        raw_events.{{ engagement_event_columns('raw')[-1] }}
+    from {{ ref('base_product__events') }} as raw_events
+    cross join watermark
     left join new_event_ids
-        on flagged.trimmed_event_id = new_event_ids.trimmed_event_id
-    where flagged.is_new or new_event_ids.trimmed_event_id is not null
+        on nullif({{ engagement_trim('raw_events.event_id') }}, '') = new_event_ids.event_id
+    where
+        new_event_ids.event_id is not null
+        or (
+            nullif({{ engagement_trim('raw_events.event_id') }}, '') is null
+            and {{ is_new }}
+        )
 
 ),
 
-events as (
+staged_events as (
 
-    select * from ({{ engagement_stage_events('batch') }}) as staged_events
+    select * from ({{ engagement_stage_events('batch') }}) as staged_batch
 
 ),
 
 {%- else %}
 
-events as (
+staged_events as (
 
     select * from {{ ref('stg_product__events') }}
 
@@ -112,29 +112,51 @@ events as (
 
 {%- endif %}
 
-copied_event_ids as (
+repeated_event_ids as (
 
-    select event_id
-    from events
-    where reject_reason is null
-    group by event_id
+    -- the event_ids more than one raw row names, valid or not (a few percent): only their rows can
+    -- be copies to rank, and only those and the rejected rows keep their raw text past this point
+    select nullif({{ engagement_trim('event_id') }}, '') as event_id
+    from {{ 'batch' if is_incremental() else ref('base_product__events') }}
+    group by nullif({{ engagement_trim('event_id') }}, '')
     having count(*) > 1
+
+),
+
+events as (
+
+    -- the staged rows, the raw text of a valid row with a lone event_id left out: nothing reads it
+    -- (its outcome is clean), and the ranking below holds every row it is given in memory
+    select
+        {%- for column in engagement_event_columns('raw') %}
+        case
+            when staged_events.reject_reason is null and repeated_event_ids.event_id is null then null
+            else staged_events.raw_{{ column }}
+        end as raw_{{ column }},
+        {%- endfor %}
+        {%- for column in engagement_event_columns('clean') %}
+        staged_events.{{ column.name }},
+        {%- endfor %}
+        {%- for property in engagement_declared_properties() %}
+        staged_events.{{ property.column }},
+        {%- endfor %}
+        staged_events.reject_reason,
+        repeated_event_ids.event_id is not null as is_repeated
+    from staged_events
+    left join repeated_event_ids
+        on staged_events.event_id = repeated_event_ids.event_id
 
 ),
 
 single_copies as (
 
-    -- valid rows whose event_id has no other valid copy
+    -- valid rows whose event_id no other raw row names
     select
         events.*,
         cast(null as {{ dbt.type_int() }}) as copy_rank,
         cast(null as {{ dbt.type_int() }}) as rejected_rank
     from events
-    left join copied_event_ids
-        on events.event_id = copied_event_ids.event_id
-    where
-        events.reject_reason is null
-        and copied_event_ids.event_id is null
+    where events.reject_reason is null and not events.is_repeated
 
 ),
 
@@ -177,9 +199,7 @@ ranked_copies as (
         ) as copy_rank,
         cast(null as {{ dbt.type_int() }}) as rejected_rank
     from events
-    inner join copied_event_ids
-        on events.event_id = copied_event_ids.event_id
-    where events.reject_reason is null
+    where events.reject_reason is null and events.is_repeated
 
 ),
 
@@ -225,7 +245,6 @@ keyed as (
 final as (
 
     select
-        row_key,
         final_reject_reason as reject_reason,
         -- rejected rows: the raw text, as it arrived
         {%- for column in engagement_event_columns('raw') %}

@@ -178,6 +178,30 @@ def test_another_events_file_is_rebuilt_in_full_not_merged(tmp_path, monkeypatch
     assert code == 0 and "The events source changed" not in out, err[-3000:]
 
 
+def test_an_earlier_release_events_layer_is_rebuilt_in_full_once(tmp_path, monkeypatch, capfd, dbt_env):
+    """A published int_events_deduplicated with a column this release retired (row_key, now inside
+    event_row_key) would fail the incremental run (on_schema_change: fail): `run` rebuilds the events
+    layer in full once, says why, and the next run is incremental again."""
+    published = tmp_path / "engagement.duckdb"
+    code, out, err = run_cli(published, monkeypatch, capfd, "--events", str(EVENTS), "--as-of", "2025-03-20")
+    assert code == 0, err[-3000:]
+    with duckdb.connect(str(published)) as connection:
+        expected = connection.sql("select * from fct_engagement_scores order by all").fetchall()
+        # the earlier release's layout: row_key beside the other columns
+        connection.execute("alter table int_events_deduplicated add column row_key varchar")
+    code, out, err = run_cli(published, monkeypatch, capfd, "--events", str(EVENTS), "--as-of", "2025-03-20")
+    assert code == 0, err[-3000:]
+    assert "built by an earlier release (int_events_deduplicated has row_key): it is rebuilt in full once" in out
+    with duckdb.connect(str(published), read_only=True) as connection:
+        columns = {name for (name,) in connection.execute(
+            "select column_name from information_schema.columns where table_name = 'int_events_deduplicated'"
+        ).fetchall()}
+        assert "row_key" not in columns and "event_row_key" in columns
+        assert connection.sql("select * from fct_engagement_scores order by all").fetchall() == expected
+    code, out, err = run_cli(published, monkeypatch, capfd, "--events", str(EVENTS), "--as-of", "2025-03-20")
+    assert code == 0 and "earlier release" not in out, err[-3000:]
+
+
 def read_rows(path) -> list[list[str]]:
     import csv
 
