@@ -35,20 +35,22 @@
 {%- do fingerprint.extend([] if loop.first else ["'|'"]) -%}
 {%- do fingerprint.append("coalesce(events.raw_" ~ column ~ ", '<null>')") -%}
 {%- endfor -%}
-{#- a raw row an incremental run reads as new: loaded at or after the watermark (minus the lookback),
-    or without a valid loaded_at (it has no place on the watermark), or any row before a first watermark -#}
-{%- set parsed_loaded_at = engagement_parse_timestamp_utc('raw_events.loaded_at') -%}
-{%- set is_new -%}
-(
-            {{ parsed_loaded_at }} is null
-            or watermark.reread_from is null
-            or {{ parsed_loaded_at }} >= watermark.reread_from
-        )
-{%- endset -%}
 -- depends_on: {{ ref('base_product__events') }}, {{ ref('event_type_aliases') }}
 with
 
 {% if is_incremental() -%}
+
+raw_events as (
+
+    select
+        {%- for column in engagement_event_columns('raw') %}
+        {{ column }},
+        {%- endfor %}
+        {{ engagement_parse_timestamp_utc('loaded_at') }} as parsed_loaded_at,
+        nullif({{ engagement_trim('event_id') }}, '') as trimmed_event_id
+    from {{ ref('base_product__events') }}
+
+),
 
 watermark as (
 
@@ -61,38 +63,39 @@ watermark as (
 
 ),
 
+flagged as (
+
+    select
+        raw_events.*,
+        (
+            raw_events.parsed_loaded_at is null
+            or watermark.reread_from is null
+            or raw_events.parsed_loaded_at >= watermark.reread_from
+        ) as is_new
+    from raw_events
+    cross join watermark
+
+),
+
 new_event_ids as (
 
-    -- first pass, over two columns: the event_ids of the new rows
-    select distinct nullif({{ engagement_trim('raw_events.event_id') }}, '') as event_id
-    from {{ ref('base_product__events') }} as raw_events
-    cross join watermark
-    where
-        nullif({{ engagement_trim('raw_events.event_id') }}, '') is not null
-        and {{ is_new }}
+    select distinct trimmed_event_id
+    from flagged
+    where is_new and trimmed_event_id is not null
 
 ),
 
 batch as (
 
-    -- second pass: every copy of those event_ids, and the new rows without an event_id (their
-    -- row_key is their raw loaded_at text, so all its rows are new together); no row is parsed
-    -- twice, and no copy of the raw rows is held in between
     select
         {%- for column in engagement_event_columns('raw')[:-1] %}
-        raw_events.{{ column }},
+        flagged.{{ column }},
         {%- endfor %}
-        raw_events.{{ engagement_event_columns('raw')[-1] }}
-    from {{ ref('base_product__events') }} as raw_events
-    cross join watermark
+        flagged.{{ engagement_event_columns('raw')[-1] }}
+    from flagged
     left join new_event_ids
-        on nullif({{ engagement_trim('raw_events.event_id') }}, '') = new_event_ids.event_id
-    where
-        new_event_ids.event_id is not null
-        or (
-            nullif({{ engagement_trim('raw_events.event_id') }}, '') is null
-            and {{ is_new }}
-        )
+        on flagged.trimmed_event_id = new_event_ids.trimmed_event_id
+    where flagged.is_new or new_event_ids.trimmed_event_id is not null
 
 ),
 
