@@ -381,9 +381,9 @@ def command_run(args: argparse.Namespace) -> int:
     if args.target:
         build_args += ["--target", args.target]
     full_refresh = args.full_refresh
-    changed = changed_events_source(dbt_vars, args.target)
-    if changed and not full_refresh:
-        print(changed)
+    rebuild_reason = events_layer_rebuild_reason(dbt_vars, args.target)
+    if rebuild_reason and not full_refresh:
+        print(rebuild_reason)
         full_refresh = True
     if full_refresh:
         build_args += ["--full-refresh"]
@@ -423,7 +423,7 @@ def command_run(args: argparse.Namespace) -> int:
 RETIRED_EVENTS_LAYER_COLUMNS = frozenset({"row_key"})
 
 
-def changed_events_source(dbt_vars: dict, target: str | None) -> str | None:
+def events_layer_rebuild_reason(dbt_vars: dict, target: str | None) -> str | None:
     """On DuckDB: why this run must rebuild the events layer in full, in a sentence: its events_path
     differs from the one the published build read (int_events_source), or the published events layer
     has an earlier release's columns; None when neither, or nothing was published yet."""
