@@ -8,7 +8,8 @@ right shape; these make sure the pieces fit together:
   is neither canonical in seeds/event_type_aliases.csv nor an alias is a warning (a typo such as
   `logn` scores 0 for everyone, but a new event type may be on its way: add `<type>,<type>` to the
   alias seed to declare it canonical, and the warning goes; `validate --strict` makes warnings
-  errors);
+  errors); so is an alias whose target no model reads and no `type,type` row declares canonical (a
+  typo in the target, `signin,logn`, moves those events out of every signal);
 - allow-list rows under an undeclared score model, and a signal whose allow-list has no rows for
   its model (header-only or misspelled model: the measure would be 0 for everyone);
 - bands no score can reach, from the lowest and highest score the weights allow (as
@@ -65,6 +66,7 @@ def check_semantics(config: Config) -> None:
     """Appends the semantic problems (and warnings) of a structurally valid configuration."""
     _check_names(config)
     _check_event_types(config)
+    _check_alias_targets(config)
     _check_allow_lists(config)
     if any(problem.file.endswith("engagement_weights.csv") for problem in config.problems):
         return  # totals and reachable bands need weights that passed the structural checks
@@ -152,6 +154,30 @@ def _check_event_types(config: Config) -> None:
                         f"signal {signal.signal!r}: {key} {value!r} is no canonical event type in "
                         f"seeds/event_type_aliases.csv (a typo scores 0 for everyone); if it is a new type, add "
                         f"the row {value},{value} to declare it"))
+
+
+def _check_alias_targets(config: Config) -> None:
+    """An alias whose target no score model reads and no `type,type` row declares canonical is a
+    warning: a typo in the target (`signin,logn`) moves those events out of every signal."""
+    path = config.project_dir / "seeds" / "event_type_aliases.csv"
+    if not path.exists():
+        return
+    scratch = Config(project_dir=config.project_dir)  # its problems are check_aliases' to report
+    rows = _read_seed(path, seed_columns(config.project_dir, "event_type_aliases"), scratch)
+    if rows is None:
+        return
+    pairs = [(line, row, normalize_event_type(row["alias"]), normalize_event_type(row["event_type"]))
+             for line, row in rows]
+    declared_canonical = {target for _, _, alias, target in pairs if alias == target}
+    read = {signal.params.get(key) for model in config.models for signal in model.measures
+            for key in ("event_type", "close_event_type")}
+    file = _relative(path, config.project_dir)
+    for line, row, alias, target in pairs:
+        if alias and target and alias != target and target not in read and target not in declared_canonical:
+            config.warnings.append(Problem(
+                file, f"row {line}", f"event_type={row['event_type']!r}",
+                f"the alias {row['alias']!r} maps to {target!r}, which no score model reads (a typo moves these "
+                f"events out of every signal); if it is a type of its own, add the row {target},{target}"))
 
 
 # --- allow-lists ------------------------------------------------------------------------------

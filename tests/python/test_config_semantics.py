@@ -120,3 +120,20 @@ def test_validate_refuses_bad_settings_in_one_line(setting, value, tmp_path, cap
     code, output = validate(config_copy(tmp_path), capsys)
     assert code == 1, output
     assert f"{setting}={value!r}" in output and "Traceback" not in output, output
+
+
+def test_an_alias_target_no_model_reads_is_a_warning_and_strict_refuses_it(tmp_path, capsys):
+    """Issue 14, defect 4: `signin,logn` (a typo in the alias's target) moved every `signin` login out of
+    login_frequency and validate called it good."""
+    project = config_copy(tmp_path)
+    edit(project / ALIASES, "signin,login\n", "signin,logn\n")
+    code, output = validate(project, capsys)
+    assert code == 0, output
+    assert "warning: seeds/event_type_aliases.csv:row 3" in output
+    assert "'signin' maps to 'logn'" in output and "no score model reads" in output
+    code = engagement.main(["validate", "--project-dir", str(project), "--skip-lint", "--skip-parse", "--strict"])
+    assert code == 1 and "'logn'" in capsys.readouterr().err
+    # a type of its own, declared canonical: no warning
+    append(project / ALIASES, "logn,logn")
+    code, output = validate(project, capsys)
+    assert code == 0 and "warning" not in output, output
