@@ -133,6 +133,15 @@ class PostgresServer:
         finally:
             connection.close()
 
+    def execute(self, sql: str) -> None:
+        """Runs statements and commits them (query() reads, and rolls back whatever it ran)."""
+        connection = self.connect()
+        try:
+            with connection, connection.cursor() as cursor:
+                cursor.execute(sql)
+        finally:
+            connection.close()
+
 
 def wait_for(predicate, timeout: float = 30.0) -> bool:
     deadline = time.monotonic() + timeout

@@ -176,6 +176,25 @@ def test_a_kill_9_leaves_the_published_schema_as_it_was_and_the_next_run_starts_
     assert server.query("select count(*) from engagement.stg_product__events")[0][0] == 149
 
 
+def test_an_empty_events_table_fails_the_build_and_publishes_nothing(server, states, monkeypatch, capfd):
+    """Issue 14, defect 3 on PostgreSQL: an empty feed used to replace every published score with nothing
+    and exit 0. The raw table is emptied for this run only (its rows kept aside and put back: the
+    published views are bound to the table itself)."""
+    before = snapshot(server)
+    server.execute("create table raw.events_kept as select * from raw.events; truncate raw.events")
+    try:
+        code, output = run(server, monkeypatch, capfd, "B")
+    finally:
+        server.execute("insert into raw.events select * from raw.events_kept; drop table raw.events_kept")
+    assert code == 1, output[-3000:]
+    last = output.strip().splitlines()[-1]
+    assert "volume guard assert_raw_events_not_empty failed: raw events: the input has 0 rows, at least 1 is " \
+           "needed" in last, last
+    assert last.endswith("nothing was published: schema engagement is as it was (the failed build is in "
+                         "engagement__building)"), last
+    assert snapshot(server) == before
+
+
 def test_a_view_of_another_schema_on_the_marts_stops_the_publish(server, states, monkeypatch, capfd):
     before = snapshot(server)
     server_connection = server.connect()
@@ -189,7 +208,7 @@ def test_a_view_of_another_schema_on_the_marts_stops_the_publish(server, states,
         assert snapshot(server) == before
         assert server.query("select count(*) from public.bi_scores")[0][0] == int(before[0])
     finally:
-        server.query("drop view if exists public.bi_scores; select 1")
+        server.execute("drop view if exists public.bi_scores")
 
 
 def test_source_freshness_runs_on_postgres(server, tmp_path):
