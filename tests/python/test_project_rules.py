@@ -290,3 +290,22 @@ def test_the_rules_catch_a_model_without_a_primary_key_test(manifest):
         del broken["nodes"][test_id]
     assert unexcepted(findings(broken), load_exceptions()) == [
         "fct_missing_primary_key_tests: resource_name = fct_engagement_scores"]
+
+
+def test_construction_checks_are_the_raw_row_key_tests_alone(manifest):
+    """The tests `engagement.py run` leaves to `make test` (tag construction_check): exactly the unique and
+    not_null tests of the raw-row keys of the views over the raw sources, keys built from the row itself
+    (an md5 of its columns and its number among identical rows). A data rule given the tag would stop
+    guarding production runs: this fails if any other test carries it, or if a raw-row key loses it."""
+    import sys
+
+    sys.path.insert(0, str(PROJECT_DIR / "scripts"))
+    import engagement
+
+    tagged = sorted((node["test_metadata"]["name"], node["attached_node"].split(".")[-1], node["column_name"])
+                    for node in Graph(manifest).tests if "construction_check" in node["tags"])
+    raw_row_keys = {"base_product__events": "raw_event_key", "stg_product__events": "raw_event_key",
+                    "base_crm__accounts": "account_row_key", "stg_crm__accounts": "account_row_key",
+                    "base_outcomes__outcomes": "outcome_row_key", "stg_outcomes__outcomes": "outcome_row_key"}
+    assert tagged == sorted((test, model, key) for model, key in raw_row_keys.items() for test in ("not_null", "unique"))
+    assert engagement.PRODUCTION_BUILD_EXCLUDES[-2:] == ["--exclude", "tag:construction_check"]
