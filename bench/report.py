@@ -139,8 +139,9 @@ def size_section(result: dict) -> list[str]:
                 f"- `dbt --version` (the CLI starting) {seconds(overhead['version_seconds'])}; `dbt parse` "
                 f"{seconds(overhead['parse_cold_seconds'])} with `--no-partial-parse`, "
                 f"{seconds(overhead['parse_warm_seconds'])} with the partial parse the runs use.",
-                f"- the full `dbt build` of `make run` (all {overhead['full_build_nodes']} nodes: also `rejected_events`, "
-                f"{overhead['tests_count']} data and unit tests), once: {seconds(overhead['full_build_seconds'])}, "
+                f"- a plain `dbt build` of the whole project (all {overhead['full_build_nodes']} nodes: also "
+                f"`rejected_events`, {overhead['tests_count']} data and unit tests; `make run` leaves the unit tests and "
+                f"the construction checks to `make test`), once: {seconds(overhead['full_build_seconds'])}, "
                 f"peak RSS {gib(overhead['full_build_max_rss_bytes'])}; seeds and models "
                 f"{seconds(overhead['full_build_models_seconds'])}, tests {seconds(overhead['tests_seconds'])} (slowest: "
                 + ", ".join(f"`{name}` {seconds(value)}" for name, value in overhead["slowest_tests"]) + ")"

@@ -116,7 +116,8 @@ def _check_names(config: Config) -> None:
 # --- event types ------------------------------------------------------------------------------
 
 
-def _aliases(config: Config) -> tuple[set[str], dict[str, str]] | None:
+def _alias_rows(config: Config) -> list[tuple[int, dict, str, str]] | None:
+    """(line, row, alias, target) of the alias seed, both normalized as staging normalizes them."""
     path = config.project_dir / "seeds" / "event_type_aliases.csv"
     if not path.exists():
         return None
@@ -124,7 +125,15 @@ def _aliases(config: Config) -> tuple[set[str], dict[str, str]] | None:
     rows = _read_seed(path, seed_columns(config.project_dir, "event_type_aliases"), scratch)
     if rows is None:
         return None
-    pairs = [(normalize_event_type(row["alias"]), normalize_event_type(row["event_type"])) for _, row in rows]
+    return [(line, row, normalize_event_type(row["alias"]), normalize_event_type(row["event_type"]))
+            for line, row in rows]
+
+
+def _aliases(config: Config) -> tuple[set[str], dict[str, str]] | None:
+    rows = _alias_rows(config)
+    if rows is None:
+        return None
+    pairs = [(alias, target) for _, _, alias, target in rows]
     canonical = {target for _, target in pairs if target}
     aliases = {alias: target for alias, target in pairs if alias and alias != target}
     return canonical, aliases
@@ -159,19 +168,13 @@ def _check_event_types(config: Config) -> None:
 def _check_alias_targets(config: Config) -> None:
     """An alias whose target no score model reads and no `type,type` row declares canonical is a
     warning: a typo in the target (`signin,logn`) moves those events out of every signal."""
-    path = config.project_dir / "seeds" / "event_type_aliases.csv"
-    if not path.exists():
+    pairs = _alias_rows(config)
+    if pairs is None:
         return
-    scratch = Config(project_dir=config.project_dir)  # its problems are check_aliases' to report
-    rows = _read_seed(path, seed_columns(config.project_dir, "event_type_aliases"), scratch)
-    if rows is None:
-        return
-    pairs = [(line, row, normalize_event_type(row["alias"]), normalize_event_type(row["event_type"]))
-             for line, row in rows]
     declared_canonical = {target for _, _, alias, target in pairs if alias == target}
     read = {signal.params.get(key) for model in config.models for signal in model.measures
             for key in ("event_type", "close_event_type")}
-    file = _relative(path, config.project_dir)
+    file = _relative(config.project_dir / "seeds" / "event_type_aliases.csv", config.project_dir)
     for line, row, alias, target in pairs:
         if alias and target and alias != target and target not in read and target not in declared_canonical:
             config.warnings.append(Problem(
