@@ -114,6 +114,16 @@ def review_summary(target: str | None, dbt_vars: dict, project_dir: Path = PROJE
     return [tuple(row) for row in result.result.results[0].agate_table.rows]
 
 
+def auc_direction(value) -> str:
+    """How an AUC as the marts hold it reads: below 0.5, lower values go with the outcome, and
+    1 - AUC is how well they separate read that way (the raw figure alone looks like a failure)."""
+    if value is None:
+        return "no AUC"
+    if float(value) < 0.5:
+        return f"lower goes with it: {1 - float(value):.4f}"
+    return f"higher goes with it: {float(value):.4f}"
+
+
 def print_review(rows: list[tuple]) -> None:
     """Per model and outcome: the score's AUC, the calibration trend, the strongest signals."""
     if not rows:
@@ -124,9 +134,10 @@ def print_review(rows: list[tuple]) -> None:
         groups.setdefault((row[0], row[1]), []).append(row)
     for (model, outcome), group in groups.items():
         first = group[0]
-        top = ", ".join(f"{row[2]} (AUC {row[4]})" for row in group)
+        top = ", ".join(f"{row[2]} (AUC {row[4]}; {auc_direction(row[4])})" for row in group)
         trend = f"rising in {first[9]} of {first[8]} periods, falling in {first[10]}" if first[8] else "no period"
-        print(f"  {model} / {outcome}: {first[7]} of {first[6]} entity-periods; score AUC {first[5]}; "
+        print(f"  {model} / {outcome}: {first[7]} of {first[6]} entity-periods; score AUC {first[5]} "
+              f"({auc_direction(first[5]).replace('goes with it', 'score goes with ' + outcome)}); "
               f"by band: {trend}; strongest signals: {top}")
 
 

@@ -315,3 +315,17 @@ def test_a_build_that_spills_to_disk_gives_the_same_scores(default_sample, tmp_p
     assert spilled["160MB"] > 1_000_000, spilled
     assert len(scores["160MB"]) > 5_000
     assert scores["160MB"] == scores["80%"]
+
+
+def test_the_review_line_says_which_way_an_auc_reads(capsys):
+    """The marts hold the raw AUC (below 0.5 when a lower score goes with the outcome, as churn does);
+    `run` prints it with the direction and the figure read that way, so 0.14 is not taken for a failure."""
+    rows = [("saas_customer", "churned", "nps", 1, "0.1285", "0.1418", 3886, 827, 5, 5, 0),
+            ("saas_customer", "churned", "login_frequency", 2, "0.6500", "0.1418", 3886, 827, 5, 5, 0),
+            ("lead_engagement", "won", "demos", 1, None, "0.7000", 10, 2, 0, 0, 0)]
+    engagement.print_review(rows)
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert ("score AUC 0.1418 (lower score goes with churned: 0.8582)" in lines[1]
+            and "nps (AUC 0.1285; lower goes with it: 0.8715)" in lines[1]
+            and "login_frequency (AUC 0.6500; higher goes with it: 0.6500)" in lines[1]), lines
+    assert "score AUC 0.7000 (higher score goes with won: 0.7000)" in lines[2] and "demos (AUC None; no AUC)" in lines[2]
