@@ -13,12 +13,16 @@ from __future__ import annotations
 import csv
 import fnmatch
 import json
+import sys
 from collections import defaultdict
 from pathlib import Path
 
 import pytest
 
 from conftest import PROJECT_DIR, DbtProject
+
+sys.path.insert(0, str(PROJECT_DIR / "scripts"))
+import engagement  # noqa: E402  (the CLI's production build arguments)
 
 PACKAGE = "engagement_scoring"
 EXCEPTIONS = PROJECT_DIR / "evaluator" / "dbt_project_evaluator_exceptions.csv"
@@ -297,11 +301,6 @@ def test_construction_checks_are_the_raw_row_key_tests_alone(manifest):
     not_null tests of the raw-row keys of the views over the raw sources, keys built from the row itself
     (an md5 of its columns and its number among identical rows). A data rule given the tag would stop
     guarding production runs: this fails if any other test carries it, or if a raw-row key loses it."""
-    import sys
-
-    sys.path.insert(0, str(PROJECT_DIR / "scripts"))
-    import engagement
-
     tagged = sorted((node["test_metadata"]["name"], node["attached_node"].split(".")[-1], node["column_name"])
                     for node in Graph(manifest).tests if "construction_check" in node["tags"])
     raw_row_keys = {"base_product__events": "raw_event_key", "stg_product__events": "raw_event_key",
