@@ -114,14 +114,14 @@ def review_summary(target: str | None, dbt_vars: dict, project_dir: Path = PROJE
     return [tuple(row) for row in result.result.results[0].agate_table.rows]
 
 
-def auc_direction(value) -> str:
+def auc_direction(value, outcome: str = "it", what: str = "") -> str:
     """How an AUC as the marts hold it reads: below 0.5, lower values go with the outcome, and
     1 - AUC is how well they separate read that way (the raw figure alone looks like a failure)."""
     if value is None:
         return "no AUC"
     if float(value) < 0.5:
-        return f"lower goes with it: {1 - float(value):.4f}"
-    return f"higher goes with it: {float(value):.4f}"
+        return f"lower {what}goes with {outcome}: {1 - float(value):.4f}"
+    return f"higher {what}goes with {outcome}: {float(value):.4f}"
 
 
 def print_review(rows: list[tuple]) -> None:
@@ -137,7 +137,7 @@ def print_review(rows: list[tuple]) -> None:
         top = ", ".join(f"{row[2]} (AUC {row[4]}; {auc_direction(row[4])})" for row in group)
         trend = f"rising in {first[9]} of {first[8]} periods, falling in {first[10]}" if first[8] else "no period"
         print(f"  {model} / {outcome}: {first[7]} of {first[6]} entity-periods; score AUC {first[5]} "
-              f"({auc_direction(first[5]).replace('goes with it', 'score goes with ' + outcome)}); "
+              f"({auc_direction(first[5], outcome, what='score ')}); "
               f"by band: {trend}; strongest signals: {top}")
 
 
