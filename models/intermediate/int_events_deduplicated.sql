@@ -2,8 +2,10 @@
     Every raw row once, with its final reject reason. Among rows otherwise valid, all but one copy
     of an event_id are duplicates: the copy kept has the latest loaded_at, ties broken by the row's
     content, so the outcome never depends on the order the rows arrived in.
-    Only the event_ids that more than one raw row names (a few percent of the rows) are ranked; the
-    rest pass straight through, so the sort touches the copies alone.
+    The raw rows are staged here with stg_product__events's macro, in two streams: the rows whose
+    event_id no other raw row names (nearly all) go from the parse straight to the table, nothing held
+    or sorted; the rows of the event_ids more than one raw row names (a few percent) and the rows
+    without an event_id are parsed apart and ranked, so the sort touches them alone.
 
     Narrow: a row carries only what its outcome needs, the clean columns (clean rows) or the raw
     text (rejected rows), the other side null; loaded_at and event_row_key are kept for every row.
@@ -33,8 +35,12 @@
 {%- set fingerprint = [] -%}
 {%- for column in engagement_event_columns('raw') -%}
 {%- do fingerprint.extend([] if loop.first else ["'|'"]) -%}
-{%- do fingerprint.append("coalesce(events.raw_" ~ column ~ ", '<null>')") -%}
+{%- do fingerprint.append("coalesce(shared_events.raw_" ~ column ~ ", '<null>')") -%}
 {%- endfor -%}
+{%- set trimmed_event_id = "nullif(" ~ engagement_trim('event_id') ~ ", '')" -%}
+{%- set trimmed_raw_event_id = "nullif(" ~ engagement_trim('raw_rows.event_id') ~ ", '')" -%}
+{#- the raw rows this run decides: every raw row (full build), or the incremental batch -#}
+{%- set raw_rows = 'batch' if is_incremental() else ref('base_product__events') -%}
 -- depends_on: {{ ref('base_product__events') }}, {{ ref('event_type_aliases') }}
 with
 
@@ -99,110 +105,107 @@ batch as (
 
 ),
 
-staged_events as (
-
-    select * from ({{ engagement_stage_events('batch') }}) as staged_batch
-
-),
-
-{%- else %}
-
-staged_events as (
-
-    select * from {{ ref('stg_product__events') }}
-
-),
-
 {%- endif %}
 
 repeated_event_ids as (
 
     -- the event_ids more than one raw row names, valid or not (a few percent): only their rows can
-    -- be copies to rank, and only those and the rejected rows keep their raw text past this point
-    select nullif({{ engagement_trim('event_id') }}, '') as event_id
-    from {{ 'batch' if is_incremental() else ref('base_product__events') }}
-    group by nullif({{ engagement_trim('event_id') }}, '')
+    -- be copies to rank
+    select {{ trimmed_event_id }} as event_id
+    from {{ raw_rows }}
+    group by {{ trimmed_event_id }}
     having count(*) > 1
 
 ),
 
-events as (
+shared_rows as (
 
-    -- the staged rows, the raw text of a valid row with a lone event_id left out: nothing reads it
-    -- (its outcome is clean), and the ranking below holds every row it is given in memory
-    select
-        {%- for column in engagement_event_columns('raw') %}
-        case
-            when staged_events.reject_reason is null and repeated_event_ids.event_id is null then null
-            else staged_events.raw_{{ column }}
-        end as raw_{{ column }},
-        {%- endfor %}
-        {%- for column in engagement_event_columns('clean') %}
-        staged_events.{{ column.name }},
-        {%- endfor %}
-        {%- for property in engagement_declared_properties() %}
-        staged_events.{{ property.column }},
-        {%- endfor %}
-        staged_events.reject_reason,
-        repeated_event_ids.event_id is not null as is_repeated
-    from staged_events
+    -- the rest: the copies of repeated event_ids and the rows without one, ranked below
+    select raw_rows.*
+    from {{ raw_rows }} as raw_rows
     left join repeated_event_ids
-        on staged_events.event_id = repeated_event_ids.event_id
+        on {{ trimmed_raw_event_id }} = repeated_event_ids.event_id
+    where
+        {{ trimmed_raw_event_id }} is null
+        or repeated_event_ids.event_id is not null
+
+),
+
+lone_events as (
+
+    -- the rows whose event_id no other raw row names (nearly all): each is alone in its row_key,
+    -- with nothing to rank, so it is staged and written in one pass, never held or sorted. Every
+    -- raw row is staged here and the shared ones are left out after: a filter before the parse
+    -- would change the row counts the join order is planned by, for the worse
+    select staged_rows.*
+    from ({{ engagement_stage_events(raw_rows) }}) as staged_rows
+    left join repeated_event_ids
+        on staged_rows.event_id = repeated_event_ids.event_id
+    -- one condition on both sides, so that no part of it is pushed below the parse
+    where case when staged_rows.event_id is null then false else repeated_event_ids.event_id is null end
+
+),
+
+shared_events as (
+
+    select * from ({{ engagement_stage_events('shared_rows') }}) as staged_shared_rows
 
 ),
 
 single_copies as (
 
-    -- valid rows whose event_id no other raw row names
+    -- the lone rows, valid or rejected: the first (and only) of their row_key
     select
-        events.*,
+        lone_events.*,
         cast(null as {{ dbt.type_int() }}) as copy_rank,
         cast(null as {{ dbt.type_int() }}) as rejected_rank
-    from events
-    where events.reject_reason is null and not events.is_repeated
+    from lone_events
 
 ),
 
 rejected_rows as (
 
-    -- rows staging rejected (a few): numbered within their row_key (the event_id, or the raw
-    -- loaded_at text of rows without one) for event_row_key; identical rows take any order
+    -- shared rows staging rejected (a few): numbered within their row_key (the event_id, or the
+    -- raw loaded_at text of rows without one) for event_row_key; identical rows take any order
     select
-        events.*,
+        shared_events.*,
         cast(null as {{ dbt.type_int() }}) as copy_rank,
         row_number() over (
-            partition by events.event_id, case when events.event_id is null then coalesce(events.raw_loaded_at, '') end
+            partition by
+                shared_events.event_id,
+                case when shared_events.event_id is null then coalesce(shared_events.raw_loaded_at, '') end
             order by
                 {%- for column in engagement_event_columns('raw')[:-1] %}
-                events.raw_{{ column }} asc nulls first,
+                shared_events.raw_{{ column }} asc nulls first,
                 {%- endfor %}
-                events.raw_{{ engagement_event_columns('raw')[-1] }} asc nulls first
+                shared_events.raw_{{ engagement_event_columns('raw')[-1] }} asc nulls first
         ) as rejected_rank
-    from events
-    where events.reject_reason is not null
+    from shared_events
+    where shared_events.reject_reason is not null
 
 ),
 
 ranked_copies as (
 
+    -- shared rows otherwise valid: the copies of one event_id, ranked
     select
-        events.*,
+        shared_events.*,
         row_number() over (
-            partition by events.event_id
+            partition by shared_events.event_id
             -- the fingerprint hashes the columns joined with '|' and nulls as '<null>', so two
             -- different rows can share it ('a|b', 'c' and 'a', 'b|c'); the raw columns settle
             -- what is left, so that no tie falls to row order
             order by
-                events.loaded_at desc nulls last,
+                shared_events.loaded_at desc nulls last,
                 {{ dbt.hash(dbt.concat(fingerprint)) }} asc,
                 {%- for column in engagement_event_columns('raw')[:-1] %}
-                events.raw_{{ column }} asc nulls first,
+                shared_events.raw_{{ column }} asc nulls first,
                 {%- endfor %}
-                events.raw_{{ engagement_event_columns('raw')[-1] }} asc nulls first
+                shared_events.raw_{{ engagement_event_columns('raw')[-1] }} asc nulls first
         ) as copy_rank,
         cast(null as {{ dbt.type_int() }}) as rejected_rank
-    from events
-    where events.reject_reason is null and events.is_repeated
+    from shared_events
+    where shared_events.reject_reason is null
 
 ),
 

@@ -4,8 +4,9 @@
     properties any score model reads are parsed here, once per distinct properties text, into
     property__<name> columns (text, trimmed of ASCII whitespace): nothing downstream parses JSON.
     Duplicates are decided downstream, in int_events_deduplicated.
-    The SQL is the macro engagement_stage_events, so that an incremental run of
-    int_events_deduplicated parses its new rows alone with exactly the same rules.
+    The SQL is the macro engagement_stage_events, which int_events_deduplicated also runs on the raw
+    rows it decides (the new rows of an incremental run; on a full build the lone rows and the copies
+    apart), so that every raw row is parsed by exactly the same rules.
 -#}
 -- the primary key: the raw row (as base_product__events keys it, the same value), computed only
 -- when read: int_events_deduplicated does not read it
