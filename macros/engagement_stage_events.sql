@@ -1,4 +1,4 @@
-{# The parse of raw event rows (every column text) into typed, normalized columns and the first row-level reject reason: the body of stg_product__events, and of an incremental run's new rows in int_events_deduplicated. #}
+{# The parse of raw event rows (every column text) into typed, normalized columns and the first row-level reject reason: the body of stg_product__events, and of the raw rows int_events_deduplicated decides (on a full build the lone rows and the copies in two streams; on an incremental run the new rows). #}
 {% macro engagement_stage_events(raw_events) -%}
 {%- set earliest_event_date = engagement_date_var('earliest_event_date', '2000-01-01') -%}
 {%- set max_days_after_loaded_at = engagement_int_var('max_days_after_loaded_at', 1) -%}
