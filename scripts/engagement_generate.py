@@ -367,8 +367,10 @@ class Generator:
         for signal in model.measures:
             self.add(signal)
 
-        def block(name: str, body: str) -> str:
-            return f"{name} as (\n\n{body}\n\n)"
+        def block(name: str, body: str, inline: bool = False) -> str:
+            # inline: a CTE many others read, recomputed by each rather than held (engagement_inline_cte)
+            hint = "{{ engagement_inline_cte() }} " if inline else ""
+            return f"{name} as {hint}(\n\n{body}\n\n)"
 
         if model.entity == "property":
             entity = f"nullif({self.prop(model.entity_property, 'clean_events')}, '')"
@@ -385,7 +387,7 @@ class Generator:
         event_columns.append(f"{scope} as is_in_scope" if model.scope else "true as is_in_scope")
         ctes = [block("events", "    select\n        " + ",\n        ".join(event_columns)
                       + "\n    from {{ ref('int_events_clean') }} as clean_events\n"
-                      + f"    where {entity} is not null")]
+                      + f"    where {entity} is not null", inline=True)]
         ctes.append(f"{{{{ engagement_entity_periods('events', '{model.period}', {model.window_days}) }}}}")
         ctes += self.lookup_ctes
 
@@ -402,7 +404,7 @@ class Generator:
                  f"        as_of.window_start as period_start\n"
                  f"    from events\n    cross join as_of\n{joins}"
                  f"    where events.occurred_on between as_of.window_start and as_of.as_of_date")
-        ctes.append(block("events_in_scope", scope))
+        ctes.append(block("events_in_scope", scope, inline=True))
 
         aggregates = self.aggregates or ["count(*) as events"]
         ctes.append(block("period_activity", "    select\n        entity_id,\n        period_kind,\n        period_start,\n"

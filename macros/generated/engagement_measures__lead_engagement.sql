@@ -5,7 +5,7 @@
 
 with
 
-events as (
+events as {{ engagement_inline_cte() }} (
 
     select
         clean_events.user_id as entity_id,
@@ -24,7 +24,7 @@ events as (
 
 {{ engagement_entity_periods('events', 'week', 28) }},
 
-events_in_scope as (
+events_in_scope as {{ engagement_inline_cte() }} (
 
     select
         events.entity_id,

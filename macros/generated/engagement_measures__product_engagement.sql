@@ -5,7 +5,7 @@
 
 with
 
-events as (
+events as {{ engagement_inline_cte() }} (
 
     select
         clean_events.account_id as entity_id,
@@ -33,7 +33,7 @@ allowed__key_feature_share as (
 
 ),
 
-events_in_scope as (
+events_in_scope as {{ engagement_inline_cte() }} (
 
     select
         events.entity_id,

@@ -5,7 +5,7 @@
 
 with
 
-events as (
+events as {{ engagement_inline_cte() }} (
 
     select
         clean_events.account_id as entity_id,
@@ -26,7 +26,7 @@ events as (
 
 {{ engagement_entity_periods('events', 'month', 30) }},
 
-events_in_scope as (
+events_in_scope as {{ engagement_inline_cte() }} (
 
     select
         events.entity_id,

@@ -5,7 +5,7 @@
 
 with
 
-events as (
+events as {{ engagement_inline_cte() }} (
 
     select
         clean_events.user_id as entity_id,
@@ -36,7 +36,7 @@ allowed__features_adopted as (
 
 ),
 
-events_in_scope as (
+events_in_scope as {{ engagement_inline_cte() }} (
 
     select
         events.entity_id,

@@ -1,0 +1,11 @@
+{# Written between a CTE's `as` and its body, for a CTE that several others read but that is cheaper recomputed than held: the score models' events and in-scope events. DuckDB otherwise keeps every row of such a CTE in memory for its readers, which spilled at 100M events; with it, each reader is planned with the CTE's query inline. Elsewhere nothing (a plain CTE). #}
+{% macro engagement_inline_cte() -%}
+    {{ return(adapter.dispatch('engagement_inline_cte', 'engagement_scoring')()) }}
+{%- endmacro %}
+
+{% macro default__engagement_inline_cte() -%}
+{%- endmacro %}
+
+{% macro duckdb__engagement_inline_cte() -%}
+    not materialized
+{%- endmacro %}
