@@ -24,7 +24,6 @@ PROJECT_DIR = BENCH_DIR.parent
 SEEDS_DIR = PROJECT_DIR / "seeds"
 SCORING_PATH = [  # the models of `dbt build --select +fct_engagement_scores`, in dependency order
     "base_product__events",
-    "stg_product__events",
     "int_events_deduplicated",
     "int_events_clean",
     "int_saas_customer__measures",

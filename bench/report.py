@@ -230,7 +230,7 @@ def render(results: list[dict]) -> str:
         "  whole command, dbt's startup and parse included (partial parse warm from the warm-up run); its per-node",
         "  times come from `run_results.json`. Data and unit tests are reported apart (a full `dbt build`, once, unless",
         "  the run was made with `--skip-dbt-extras`).",
-        "- **dbt's compiled SQL**: the compiled `select` of each of those 11 models from `manifest.json`, run as",
+        "- **dbt's compiled SQL**: the compiled `select` of each of those 10 models from `manifest.json`, run as",
         "  `create or replace view/table ... as` in one DuckDB connection (seeds copied in beforehand, untimed).",
         "- **hand-written query**: `bench/handwritten_scores.sql`, one `create table ... as` statement.",
         "- **pandas / polars**: `bench/scores_pandas.py`, `bench/scores_polars.py`: read the Parquet file, return the",

@@ -274,15 +274,18 @@ def test_main_job_on_the_sample(default_sample, tmp_path):
     assert quiet > 0
 
 
-def test_a_build_that_spills_to_disk_gives_the_same_scores(default_sample, tmp_path):
+def test_a_build_that_spills_to_disk_gives_the_same_scores(tmp_path):
     """With a memory cap far below what the sample needs, DuckDB spills to its temp_directory; the
     build must still succeed on both threads (dbt-duckdb once re-ran SET temp_directory on every new
     cursor, which DuckDB refuses after a spill) and give the scores of an uncapped build."""
-    events = default_sample
-    scores = {}
-    # 160MB: the sample of every score model (129k rows, the declared properties parsed into columns)
-    # spills 20-45MB at 128-160MB; below 112MB the deduplication's sort runs out of memory. The
+    # 160MB on a sample of 3,000 users (379k rows): it spills 40-52MB. The default sample (1,000
+    # users) is too small since the events layer stopped holding a staged copy of every row: it
+    # spills 1-5MB at 136-160MB and runs out of memory at 128MB, so no cap spills it reliably. The
     # temp directory is watched while the build runs, so the test fails if nothing spilled.
+    events = tmp_path / "sample" / "sample.csv"
+    events.parent.mkdir()
+    assert generate_sample_events.main(["--out", str(events), "--users", "3000"]) == 0
+    scores = {}
     import os
     import time
 
@@ -312,8 +315,8 @@ def test_a_build_that_spills_to_disk_gives_the_same_scores(default_sample, tmp_p
         project = DbtProject(PROJECT_DIR, tmp_path)
         project.database = database
         scores[memory_limit] = project.query("select * from fct_engagement_scores order by all")
-    assert spilled["160MB"] > 1_000_000, spilled
-    assert len(scores["160MB"]) > 5_000
+    assert spilled["160MB"] > 5_000_000, spilled
+    assert len(scores["160MB"]) > 15_000
     assert scores["160MB"] == scores["80%"]
 
 
