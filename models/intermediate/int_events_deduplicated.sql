@@ -30,7 +30,6 @@
     unique_key='event_row_key',
     on_schema_change='fail',
 ) }}
-{%- set lookback_hours = engagement_int_var('engagement__lookback_hours', 24) -%}
 {#- the raw columns joined with '|', nulls as '<null>': the fingerprint that breaks ties between copies -#}
 {%- set fingerprint = [] -%}
 {%- for column in engagement_event_columns('raw') -%}
@@ -60,12 +59,7 @@ raw_events as (
 
 watermark as (
 
-    -- a loaded_at later than this run's start is taken for a typo, not a watermark: its row is
-    -- simply read again by every run until then
-    select
-        {{ engagement_dateadd('hour', -lookback_hours, 'max(loaded_at)') }} as reread_from
-    from {{ this }}
-    where loaded_at <= cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S") }}' as timestamp)
+    {{ engagement_reread_from() }}
 
 ),
 

@@ -3,7 +3,8 @@
 
     Incremental (README "Incremental runs"): a run writes again only the event_ids whose clean row
     may have changed, those whose kept copy was loaded at or after this table's watermark (its latest
-    loaded_at, capped at this run's start, minus var engagement__lookback_hours) or has no loaded_at,
+    loaded_at, capped at this run's start, minus var engagement__lookback_hours: the macro
+    engagement_reread_from, shared with the events layer) or has no loaded_at,
     replacing their previous row by event_id (delete+insert). That covers every change the events
     layer can make in an incremental run: it decides again only the event_ids of rows loaded at or
     after its own watermark, which is never earlier than this one (this table holds a subset of its
@@ -19,7 +20,6 @@
     unique_key='event_id',
     on_schema_change='fail',
 ) }}
-{%- set lookback_hours = engagement_int_var('engagement__lookback_hours', 24) -%}
 {#- the texts cast to the contract's type (varchar; string on Spark): PostgreSQL's incremental run
     compares the new rows' column types (text, uncast) with the table's and refuses a difference -#}
 {%- set text_type = 'string' if target.type == 'spark' else 'varchar' -%}
@@ -35,11 +35,7 @@ with
 {% if is_incremental() -%}
 watermark as (
 
-    -- a loaded_at later than this run's start is taken for a typo, as in the events layer
-    select
-        {{ engagement_dateadd('hour', -lookback_hours, 'max(loaded_at)') }} as reread_from
-    from {{ this }}
-    where loaded_at <= cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S") }}' as timestamp)
+    {{ engagement_reread_from() }}
 
 ),
 
