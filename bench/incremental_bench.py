@@ -5,8 +5,10 @@ into a history (the rows before the 99th percentile of loaded_at, and the rows w
 batch (the rest, about 1%), two Parquet files read through one glob. The history is built once with the
 bench's dbt selection (`dbt build --select +fct_engagement_scores`, no tests, saas_customer); then, in
 rounds, a copy of that database is built again with the batch added (incremental), and all rows are
-built with --full-refresh into a fresh database. Both must give the same fct_engagement_scores. Prints
-the median, min and max of each, and the incremental model's own time.
+built with --full-refresh into a fresh database. Both must give the same fct_engagement_scores. Each round
+also builds a copy of the history database again with no new rows (the floor an incremental run cannot go
+below as the models stand: what every run rebuilds whatever arrived). Prints the median, min and max of each,
+the events layer's own time, and where the time goes (the slowest models of the last round of each kind).
 
     .venv/bin/python bench/incremental_bench.py --sizes "1000000 10000000" --runs 3
     make bench-incremental BENCH_SIZES="1000000 10000000"
@@ -56,7 +58,8 @@ def build(workdir: Path, events: Path, env: dict, *extra: str) -> dict:
     nodes = {item["unique_id"].split(".")[-1]: item["execution_time"]
              for item in json.loads((workdir / "target" / "run_results.json").read_text())["results"]}
     return {"seconds": result["seconds"], "max_rss_bytes": result["max_rss_bytes"],
-            "dedup_seconds": nodes.get("int_events_deduplicated"), "nodes_seconds": sum(nodes.values())}
+            "dedup_seconds": nodes.get("int_events_deduplicated"), "nodes_seconds": sum(nodes.values()),
+            "nodes": nodes}
 
 
 def bench_size(size: int, args) -> dict:
@@ -77,8 +80,12 @@ def bench_size(size: int, args) -> dict:
     run_bench.fresh_database(base, "engagement.duckdb")
     first = build(base, history, run_bench.dbt_env(base, args.threads, args.memory_limit), "--full-refresh")
     print(f"  history build {first['seconds']:.1f} s", flush=True)
-    runs = {"incremental": [], "full": []}
+    runs = {"no_new_rows": [], "incremental": [], "full": []}
     for number in range(args.runs):
+        run_bench.fresh_database(incremental_dir, "engagement.duckdb")
+        shutil.copyfile(base / "engagement.duckdb", incremental_dir / "engagement.duckdb")
+        runs["no_new_rows"].append(build(incremental_dir, history,
+                                         run_bench.dbt_env(incremental_dir, args.threads, args.memory_limit)))
         run_bench.fresh_database(incremental_dir, "engagement.duckdb")
         shutil.copyfile(base / "engagement.duckdb", incremental_dir / "engagement.duckdb")
         runs["incremental"].append(build(incremental_dir, everything,
@@ -86,7 +93,8 @@ def bench_size(size: int, args) -> dict:
         run_bench.fresh_database(full_dir, "engagement.duckdb")
         runs["full"].append(build(full_dir, everything, run_bench.dbt_env(full_dir, args.threads, args.memory_limit),
                                   "--full-refresh"))
-        print(f"  run {number + 1}: incremental {runs['incremental'][-1]['seconds']:.1f} s "
+        print(f"  run {number + 1}: no new rows {runs['no_new_rows'][-1]['seconds']:.1f} s, "
+              f"incremental {runs['incremental'][-1]['seconds']:.1f} s "
               f"(dedup {runs['incremental'][-1]['dedup_seconds']:.1f} s), full {runs['full'][-1]['seconds']:.1f} s "
               f"(dedup {runs['full'][-1]['dedup_seconds']:.1f} s)", flush=True)
     same = (run_bench.checksum(f"duckdb:{incremental_dir / 'engagement.duckdb'}")
@@ -98,7 +106,13 @@ def bench_size(size: int, args) -> dict:
             numbers = [value[key] for value in values]
             summary[f"{kind}_{key}"] = {"median": statistics.median(numbers), "min": min(numbers), "max": max(numbers)}
         summary[f"{kind}_max_rss_gib"] = max(value["max_rss_bytes"] for value in values) / 2**30
+        # where the time goes: the models' own times in the last round, the slowest first, and the
+        # sum of the nodes' times (above the wall time when two threads overlap)
+        last = values[-1]["nodes"]
+        summary[f"{kind}_slowest_nodes"] = dict(sorted(last.items(), key=lambda item: -item[1])[:8])
+        summary[f"{kind}_nodes_seconds"] = values[-1]["nodes_seconds"]
     summary["incremental_share_of_full"] = summary["incremental_seconds"]["median"] / summary["full_seconds"]["median"]
+    summary["no_new_rows_share_of_full"] = summary["no_new_rows_seconds"]["median"] / summary["full_seconds"]["median"]
     print(json.dumps(summary, indent=2), flush=True)
     assert same, "the incremental run's scores differ from the full build's"
     return summary

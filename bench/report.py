@@ -54,20 +54,28 @@ def incremental_section(summaries: list[dict]) -> list[str]:
         "99th percentile: the history is built once (the same dbt selection as above), then, in rounds, a copy",
         "of that database is built again with the batch added (incremental: the events layer parses only the",
         "new rows; everything after it is rebuilt), and all rows are built with `--full-refresh` into a fresh",
-        "database. Both must give the same `fct_engagement_scores` (checked each time).",
+        "database. Both must give the same `fct_engagement_scores` (checked each time). Each round also builds a",
+        "copy of the history again with no new rows: the floor of an incremental run as the models stand (every",
+        "model after the events layer is rebuilt in full, whatever arrived).",
         "",
         "| N | history + batch rows | incremental run (median) | min - max | full build (median) | min - max "
-        "| incremental / full | events layer, incremental / full | same scores |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| incremental / full | no new rows (median, min - max) | no new rows / full "
+        "| events layer, incremental / full | same scores |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for summary in summaries:
         incremental, full = summary["incremental_seconds"], summary["full_seconds"]
         dedup_incremental, dedup_full = summary["incremental_dedup_seconds"], summary["full_dedup_seconds"]
+        floor = summary.get("no_new_rows_seconds")
+        no_new_rows = (f"{seconds(floor['median'])} ({seconds(floor['min'])} - {seconds(floor['max'])})"
+                       if floor else "not measured")
+        no_new_rows_share = f"{summary['no_new_rows_share_of_full']:.0%}" if floor else "-"
         lines.append(
             f"| {size_label(summary['size'])} | {summary['history_rows']:,} + {summary['batch_rows']:,} "
             f"| {seconds(incremental['median'])} | {seconds(incremental['min'])} - {seconds(incremental['max'])} "
             f"| {seconds(full['median'])} | {seconds(full['min'])} - {seconds(full['max'])} "
             f"| {summary['incremental_share_of_full']:.0%} "
+            f"| {no_new_rows} | {no_new_rows_share} "
             f"| {seconds(dedup_incremental['median'])} / {seconds(dedup_full['median'])} "
             f"| {'yes' if summary['same_scores'] else 'NO'} |"
         )
@@ -75,6 +83,17 @@ def incremental_section(summaries: list[dict]) -> list[str]:
     started = ", ".join(f"{size_label(s['size'])} {s.get('started', '?')} (load {s.get('load_average_before', '?')})"
                         for s in summaries)
     lines += ["", f"Rounds per size: {runs if runs is not None else '?'}; started {started}.", ""]
+    breakdowns = [summary for summary in summaries if "incremental_slowest_nodes" in summary]
+    if breakdowns:
+        lines += ["Where the time goes: each model's own time in the last round (seconds; two threads overlap, so",
+                  "the models' sum exceeds the wall time), the slowest of each kind of run.", ""]
+        for summary in breakdowns:
+            for kind, label in (("full", "full build"), ("incremental", "incremental run"),
+                                ("no_new_rows", "no new rows")):
+                nodes = ", ".join(f"`{name}` {value:.1f}" for name, value in summary[f"{kind}_slowest_nodes"].items())
+                lines.append(f"- {size_label(summary['size'])}, {label} (models' sum "
+                             f"{summary[f'{kind}_nodes_seconds']:.1f} s): {nodes}")
+        lines.append("")
     return lines
 
 

@@ -127,4 +127,16 @@ def test_the_report_shows_incremental_runs_beside_full_builds():
     assert "| 10M | 9,900,000 + 100,000 | 12.0 s | 11.0 s - 14.0 s | 48.0 s | 46.0 s - 50.0 s | 25% |" in rows[0]
     assert rows[0].endswith("| 3.00 s / 25.0 s | yes |")
     assert rows[1].startswith("| 1M |") and rows[1].endswith("| NO |")  # a mismatch is shown
+    assert "| 25% | not measured | - |" in rows[0]  # a summary from before the no-new-rows runs
     assert report.incremental_section([]) == []
+    # the floor (a run with no new rows) and where the time goes, when measured
+    measured = {
+        **summary, "no_new_rows_seconds": {"median": 9.0, "min": 8.5, "max": 9.9}, "no_new_rows_share_of_full": 0.1875,
+        **{f"{kind}_slowest_nodes": {"int_events_deduplicated": 3.25, "int_saas_customer__measures": 4.5}
+           for kind in ("full", "incremental", "no_new_rows")},
+        **{f"{kind}_nodes_seconds": 20.0 for kind in ("full", "incremental", "no_new_rows")},
+    }
+    lines = report.incremental_section([measured])
+    assert "| 25% | 9.00 s (8.50 s - 9.90 s) | 19% |" in [line for line in lines if line.startswith("| 10M")][0]
+    assert ("- 10M, no new rows (models' sum 20.0 s): `int_events_deduplicated` 3.2, "
+            "`int_saas_customer__measures` 4.5") in lines
