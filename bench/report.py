@@ -58,8 +58,9 @@ def incremental_section(summaries: list[dict]) -> list[str]:
         "copy of the history again with no new rows: the floor of an incremental run as the models stand (every",
         "model after the events layer is rebuilt in full, whatever arrived). Every run reads one glob with the same",
         "vars (the batch is linked into its folder or taken out), as a daily job does, so dbt's partial parse serves",
-        "every timed run alike (summaries from before 2026-12-03 afternoon: the batch run changed the glob and paid",
-        "a full parse, about 7 s at 10M on this machine, that the full builds did not always pay).",
+        "every timed run alike (summaries started before 2026-12-03T12:00 predate this: their batch run changed the",
+        "glob and paid a full parse, about 7 s at 10M on that machine, that the full builds did not always pay; the",
+        "models' own times below are not affected).",
         "",
         "| N | history + batch rows | incremental run (median) | min - max | full build (median) | min - max "
         "| incremental / full | no new rows (median, min - max) | no new rows / full "

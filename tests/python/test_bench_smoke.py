@@ -140,3 +140,42 @@ def test_the_report_shows_incremental_runs_beside_full_builds():
     assert "| 25% | 9.00 s (8.50 s - 9.90 s) | 19% |" in [line for line in lines if line.startswith("| 10M")][0]
     assert ("- 10M, no new rows (models' sum 20.0 s): `int_events_deduplicated` 3.2, "
             "`int_saas_customer__measures` 4.5") in lines
+
+
+def test_the_incremental_bench_splits_once_and_moves_only_the_batch(tmp_path):
+    """The incremental bench's input: the history and the batch split at the 99th percentile of
+    loaded_at (rows without one in the history), read through one glob; the batch is linked in or
+    taken out, the history never moves; a second split of the same events reuses the first."""
+    import incremental_bench
+
+    events = tmp_path / "events.parquet"
+    duckdb.sql(f"""
+        copy (
+            select 'e' || i as event_id,
+                   case when i % 50 = 0 then null else strftime(timestamp '2025-01-01' + to_seconds(i), '%Y-%m-%dT%H:%M:%SZ')
+                   end as loaded_at
+            from range(1000) as t(i)
+        ) to '{events}' (format parquet)
+    """)
+    workdir = tmp_path / "work"
+    workdir.mkdir()
+    glob, batch, counts = incremental_bench.split(events, workdir)
+    assert counts["history_rows"] + counts["batch_rows"] == 1000 and 5 <= counts["batch_rows"] <= 15, counts
+
+    def rows() -> int:
+        return duckdb.sql(f"select count(*) from read_parquet('{glob}')").fetchall()[0][0]
+
+    def nulls_in_batch() -> int:
+        return duckdb.sql(f"select count(*) from read_parquet('{batch}') where loaded_at is null").fetchall()[0][0]
+
+    assert rows() == counts["history_rows"] and nulls_in_batch() == 0
+    incremental_bench.batch_in(glob, batch, present=True)
+    assert rows() == 1000
+    incremental_bench.batch_in(glob, batch, present=True)  # twice: still one copy
+    assert rows() == 1000
+    incremental_bench.batch_in(glob, batch, present=False)
+    assert rows() == counts["history_rows"] and batch.exists()
+    history = glob.parent / "a_history.parquet"
+    written = history.stat().st_mtime_ns
+    assert incremental_bench.split(events, workdir) == (glob, batch, counts)
+    assert history.stat().st_mtime_ns == written  # kept, not split again
