@@ -117,6 +117,7 @@ def bench_size(size: int, args) -> dict:
                                     *extra))
             print(f"  run {number + 1}: {kind.replace('_', ' ')} {runs[kind][-1]['seconds']:.1f} s "
                   f"(events layer {runs[kind][-1]['dedup_seconds']:.1f} s)", flush=True)
+    # the incremental folder holds the incremental run's database: it runs after the no-new-rows one
     same = (run_bench.checksum(f"duckdb:{incremental_dir / 'engagement.duckdb'}")
             == run_bench.checksum(f"duckdb:{full_dir / 'engagement.duckdb'}"))
     summary = {"size": size, **counts, "same_scores": same, "runs": args.runs, "started": started,

@@ -334,3 +334,12 @@ def test_the_review_line_says_which_way_an_auc_reads(capsys):
             and "nps (AUC 0.1285; lower goes with it: 0.8715)" in lines[1]
             and "login_frequency (AUC 0.6500; higher goes with it: 0.6500)" in lines[1]), lines
     assert "score AUC 0.7000 (higher score goes with won: 0.7000)" in lines[2] and "demos (AUC None; no AUC)" in lines[2]
+
+
+def test_the_duckdb_profile_keeps_no_insertion_order(project):
+    """The profile opens DuckDB with preserve_insertion_order off (keeping an order no model needs
+    holds rows in memory, and a capped build ran out of memory with it on): read back through dbt's
+    own connection, as every model sees it."""
+    result = project.dbt("show", "--inline", "select current_setting('preserve_insertion_order') as kept")
+    assert result.success
+    assert [tuple(row) for row in result.result.results[0].agate_table.rows] == [(False,)]
