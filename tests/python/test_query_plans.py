@@ -1,0 +1,86 @@
+"""The DuckDB plans the events layer depends on for its speed at scale (bench/findings.md).
+
+The staging parse looks each distinct properties text and event-type spelling up once and joins
+the result back to the raw rows. DuckDB estimates a grouping to have as many rows as its input, so
+it may build the join's hash table on the raw rows (every column of every raw row) instead of the
+few distinct texts: at 100M events that hash table spilled and cost 182 s of the model's 677 s. The
+texts' groupings carry a filter that keeps every group and lowers the estimate; these tests read
+the plan DuckDB makes for the model on a Parquet input (where the earlier form went wrong) and fail
+if a lookup's hash table is built on the raw rows.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import duckdb
+import pytest
+
+
+RAW_COLUMNS = ["event_id", "occurred_at", "user_id", "account_id", "event_type", "properties", "loaded_at"]
+
+# the texts' groupings as the macro writes them, and the `select distinct` form they replaced
+GROUPED = re.compile(r"select coalesce\((\w+), ''\) as (\w+)\n(\s*)from (\S+)\n\s*group by coalesce\(\1, ''\)\n"
+                     r"\s*having count\(\*\) > 0\n")
+
+
+def as_first_written(sql: str) -> str:
+    return GROUPED.sub(lambda m: f"select distinct coalesce({m[1]}, '') as {m[2]}\n{m[3]}from {m[4]}\n", sql)
+
+
+@pytest.fixture(scope="module")
+def parquet_database(built_sample, tmp_path_factory):
+    """The built sample's raw rows as Parquet, behind the same names the compiled model reads."""
+    work = tmp_path_factory.mktemp("plans")
+    events = work / "events.parquet"
+    with duckdb.connect(str(built_sample.database), read_only=True) as source:
+        source.execute(f"copy (select {', '.join(RAW_COLUMNS)} from main.base_product__events) to '{events}'")
+        aliases = source.execute("select alias, event_type from main.event_type_aliases").fetchall()
+    database = work / "engagement.duckdb"  # the catalog name the compiled SQL names
+    with duckdb.connect(str(database)) as connection:
+        casts = ", ".join(f"cast({column} as varchar) as {column}" for column in RAW_COLUMNS)
+        connection.execute(f"create view main.base_product__events as select {casts} from read_parquet('{events}')")
+        connection.execute("create table main.event_type_aliases (alias varchar, event_type varchar)")
+        connection.executemany("insert into main.event_type_aliases values (?, ?)", aliases)
+    compiled = built_sample.work_dir / "target" / "compiled" / "engagement_scoring" / "models"
+    return database, (compiled / "intermediate" / "int_events_deduplicated.sql").read_text()
+
+
+def lookup_join_types(database, sql: str) -> list[str]:
+    """The join type of every hash join that matches a raw text to its distinct texts. The model
+    writes `raw rows left join texts`; DuckDB builds a hash table on its right child and keeps the
+    unmatched rows of the preserved side: while the texts are the build side the join stays LEFT,
+    and when DuckDB builds on the raw rows it swaps the children and the join becomes RIGHT."""
+    with duckdb.connect(str(database), read_only=True) as connection:
+        connection.execute("set explain_output = 'all'")
+        plan = json.loads(connection.execute(f"explain (format json) {sql}").fetchall()[-1][1])
+    found = []
+
+    def walk(node):
+        info = node.get("extra_info") or {}
+        if node.get("name") == "HASH_JOIN" and re.search(r"raw_properties|raw_event_type", str(info.get("Conditions"))):
+            found.append(info.get("Join Type"))
+        for child in node.get("children", []):
+            walk(child)
+
+    for root in plan:
+        walk(root)
+    return found
+
+
+def test_the_text_lookups_build_their_hash_tables_on_the_distinct_texts(parquet_database):
+    database, sql = parquet_database
+    # two lookups (properties, event types) in each of the model's two streams
+    assert len(GROUPED.findall(sql)) == 4
+    assert lookup_join_types(database, sql) == ["LEFT"] * 4
+
+
+def test_the_plan_check_fails_on_the_form_that_built_on_the_raw_rows(parquet_database):
+    """The check above is not vacuous: the `select distinct` form the lookups had before, on the same
+    input, builds hash tables on the raw rows."""
+    database, sql = parquet_database
+    earlier = as_first_written(sql)
+    assert not GROUPED.findall(earlier) and earlier.count("select distinct coalesce(") == 4
+    types = lookup_join_types(database, earlier)
+    assert len(types) == 4 and "RIGHT" in types, types
