@@ -1,4 +1,6 @@
-{# The parse of raw event rows (every column text) into typed, normalized columns and the first row-level reject reason: the body of stg_product__events, and of the raw rows int_events_deduplicated decides (on a full build the lone rows and the copies in two streams; on an incremental run the new rows). #}
+{# The parse of raw event rows (every column text) into typed, normalized columns and the first row-level reject reason: the body of stg_product__events, and of the raw rows int_events_deduplicated decides (on a full build the lone rows and the copies in two streams; on an incremental run the new rows).
+   Its comments are Jinja comments, not SQL ones: on Spark stg_product__events is a view, and the Hive
+   metastore refuses a view whose text passes 32,700 characters (this one is near it). #}
 {% macro engagement_stage_events(raw_events) -%}
 {%- set earliest_event_date = engagement_date_var('earliest_event_date', '2000-01-01') -%}
 {%- set max_days_after_loaded_at = engagement_int_var('max_days_after_loaded_at', 1) -%}
@@ -33,9 +35,9 @@ canonical_event_types as (
 
 event_type_texts as (
 
-    -- a feed spells its event types a few dozen ways: each distinct spelling is normalized and
-    -- mapped through the aliases once, and joined back (null and blank are both missing).
-    -- `having count(*) > 0` keeps every group; it is there for the planner (see property_texts)
+    {#- a feed spells its event types a few dozen ways: each distinct spelling is normalized and
+        mapped through the aliases once, and joined back (null and blank are both missing).
+        `having count(*) > 0` keeps every group; it is there for the planner (see property_texts) #}
     select
         raw_event_type,
         nullif({{ engagement_normalize_event_type('raw_event_type') }}, '') as event_type_normalized
@@ -64,13 +66,13 @@ event_types as (
 
 property_texts as (
 
-    -- a feed repeats the same few properties texts ('{}', one per feature, ...): each distinct
-    -- text is checked once and joined back (null and blank both mean '{}').
-    -- `having count(*) > 0` keeps every group: it is there for the planner. DuckDB estimates a
-    -- grouping to have as many rows as its input, so without a filter the distinct texts look as
-    -- many as the raw rows, and it built the join's hash table on the raw rows (every column of
-    -- every row: at 100M events it spilled, 182 s of the model's 677 s); a filter on the grouping
-    -- lowers its estimate, and the hash table is built on the texts (a test reads the plan)
+    {#- a feed repeats the same few properties texts ('{}', one per feature, ...): each distinct
+        text is checked once and joined back (null and blank both mean '{}').
+        `having count(*) > 0` keeps every group: it is there for the planner. DuckDB estimates a
+        grouping to have as many rows as its input, so without a filter the distinct texts look as
+        many as the raw rows, and it built the join's hash table on the raw rows (every column of
+        every row: at 100M events it spilled, 182 s of the model's 677 s); a filter on the grouping
+        lowers its estimate, and the hash table is built on the texts (tests/python/test_query_plans.py) #}
     select coalesce(properties, '') as raw_properties
     from {{ raw_events }}
     group by coalesce(properties, '')
@@ -89,8 +91,8 @@ checked_properties as (
 
 property_values as (
 
-    -- the properties each canonical type needs, read out of each distinct text once; which of
-    -- them a row uses depends on its event type (below)
+    {#- the properties each canonical type needs, read out of each distinct text once; which of
+        them a row uses depends on its event type (below) #}
     select
         raw_properties,
         properties,

@@ -8,8 +8,9 @@
     rows it decides (the new rows of an incremental run; on a full build the lone rows and the copies
     apart), so that every raw row is parsed by exactly the same rules.
 -#}
--- the primary key: the raw row (as base_product__events keys it, the same value), computed only
--- when read: int_events_deduplicated does not read it
+{#- the primary key: the raw row (as base_product__events keys it, the same value), computed only
+    when read: int_events_deduplicated does not read it. (Jinja comments here and in the staging
+    macro: on Spark this is a view, and the Hive metastore refuses a view text over 32,700 characters.) #}
 select
     staged_events.*,
     {{ engagement_raw_row_key([
