@@ -17,6 +17,8 @@ import re
 import duckdb
 import pytest
 
+from conftest import PROJECT_DIR, DbtProject
+
 
 RAW_COLUMNS = ["event_id", "occurred_at", "user_id", "account_id", "event_type", "properties", "loaded_at"]
 
@@ -31,20 +33,27 @@ def as_first_written(sql: str) -> str:
 
 @pytest.fixture(scope="module")
 def parquet_database(built_sample, tmp_path_factory):
-    """The built sample's raw rows as Parquet, behind the same names the compiled model reads."""
+    """The built sample's raw rows as Parquet, behind the same names the compiled model reads, and the
+    model's full-build SQL compiled for that file (in a fresh folder and database: compiled against
+    the built sample, where the model's table exists, it would be the incremental form)."""
     work = tmp_path_factory.mktemp("plans")
     events = work / "events.parquet"
     with duckdb.connect(str(built_sample.database), read_only=True) as source:
         source.execute(f"copy (select {', '.join(RAW_COLUMNS)} from main.base_product__events) to '{events}'")
         aliases = source.execute("select alias, event_type from main.event_type_aliases").fetchall()
+    project = DbtProject(PROJECT_DIR, work)
+    assert project.dbt("compile", "--select", "int_events_deduplicated", dbt_vars={"events_path": str(events)}).success
+    compiled = work / "target" / "compiled" / "engagement_scoring" / "models" / "intermediate"
+    sql = (compiled / "int_events_deduplicated.sql").read_text()
+    assert "int_events_deduplicated" not in sql.replace("-- depends_on", "")  # the full-build form
     database = work / "engagement.duckdb"  # the catalog name the compiled SQL names
     with duckdb.connect(str(database)) as connection:
         casts = ", ".join(f"cast({column} as varchar) as {column}" for column in RAW_COLUMNS)
-        connection.execute(f"create view main.base_product__events as select {casts} from read_parquet('{events}')")
-        connection.execute("create table main.event_type_aliases (alias varchar, event_type varchar)")
+        connection.execute(f"create or replace view main.base_product__events as select {casts} "
+                           f"from read_parquet('{events}')")
+        connection.execute("create or replace table main.event_type_aliases (alias varchar, event_type varchar)")
         connection.executemany("insert into main.event_type_aliases values (?, ?)", aliases)
-    compiled = built_sample.work_dir / "target" / "compiled" / "engagement_scoring" / "models"
-    return database, (compiled / "intermediate" / "int_events_deduplicated.sql").read_text()
+    return database, sql
 
 
 def lookup_join_types(database, sql: str) -> list[str]:
