@@ -4,9 +4,10 @@ For each score model M the generator writes:
 - macros/generated/engagement_measures__M.sql: the SQL of what M measures, per entity and period
   (calendar periods, plus one trailing window as of the as-of date), as long rows
   (score_model, entity_id, period_kind, period_start, signal, measure_value). One pass over the
-  events for every in-period measure, a few CTEs for the measures kept "as of" the period end
-  (days since the last event, latest values, open items, member changes), window functions that
-  carry that state forward over the periods.
+  events for every in-period measure (partial aggregates per entity, period and day, then their
+  totals per period; distinct counts of values and members over the events that carry one), a few
+  CTEs for the measures kept "as of" the period end (days since the last event, latest values, open
+  items, member changes), window functions that carry that state forward over the periods.
 - models/intermediate/score_models/int_M__measures.sql: the model that renders that macro (its rows
   end with measure_key, the primary key of the grain, by engagement_surrogate_key).
 - models/intermediate/score_models/_score_models__models.yml: every such model's description and its
@@ -136,7 +137,12 @@ class Generator:
         self.lookup_ctes: list[str] = []
         self.scope_columns: list[str] = []
         self.joins: list[str] = []
+        # in-period measures in two steps: partial aggregates per entity, period and day (daily),
+        # then their totals per period (aggregates); distinct counts that a day's partial cannot
+        # carry are counted over the events apart (distincts)
+        self.daily: dict[str, str] = {}
         self.aggregates: list[str] = []
+        self.distincts: list[str] = []
         self.ctes: list[str] = []
         self.period_joins: list[str] = []
         self.carried: list[str] = []
@@ -175,6 +181,12 @@ class Generator:
             f"case\n            when {self.type_filter(signal.params['event_type'])}\n"
             f"                then {expression}\n        end", name)
 
+    def day_part(self, function: str, column: str) -> str:
+        """A partial aggregate of events_in_scope per entity, period and day, named after what it holds."""
+        name = column if function == "max" else f"{column}__{function}"
+        self.daily.setdefault(name, f"{function}({column}) as {name}")
+        return name
+
     # --- measures -------------------------------------------------------------------------------
 
     def add(self, signal: Signal) -> None:
@@ -184,10 +196,11 @@ class Generator:
                    "            rows between unbounded preceding and current row\n        )")
         if kind == "count":
             column = self.filtered(signal, "events.event_id", f"{measure}__event")
-            self.aggregates.append(f"count({column}) as {ident(measure)}")
+            self.aggregates.append(f"sum({self.day_part('count', column)}) as {ident(measure)}")
         elif kind == "active_days":
+            # a day's partial is the day itself, or null when no event of the day counts
             column = self.filtered(signal, "events.occurred_on", f"{measure}__on")
-            self.aggregates.append(f"count(distinct {column}) as {ident(measure)}")
+            self.aggregates.append(f"count({self.day_part('max', column)}) as {ident(measure)}")
         elif kind == "distinct_values":
             prop = params["property"]
             if "allow_list" in params:
@@ -204,7 +217,7 @@ class Generator:
                 column = self.scope_column(f"{allowed}.allowed_value", f"{measure}__value")
             else:
                 column = self.filtered(signal, f"lower({self.prop(prop)})", f"{measure}__value")
-            self.aggregates.append(f"count(distinct {column}) as {ident(measure)}")
+            self.distincts.append(f"count(distinct {column}) as {ident(measure)}")
             if params.get("share"):
                 self.values[measure] = (f"cast(coalesce({activity}, 0) as {{{{ engagement_type_double() }}}})\n"
                                         f"            / nullif((select count(*) from allowed__{measure}), 0)")
@@ -215,20 +228,25 @@ class Generator:
             scale = f" / {number(divide_by)}" if divide_by not in (None, 1) else ""
             if kind == "average":
                 # one division at the end, so that values averaging exactly N give exactly N
-                denominator = f"{number(divide_by)} * count({column})" if scale else f"count({column})"
-                self.aggregates.append(f"sum({column})\n        / nullif({denominator}, 0) as {ident(measure)}")
+                count = f"sum({self.day_part('count', column)})"
+                denominator = f"{number(divide_by)} * {count}" if scale else count
+                self.aggregates.append(f"sum({self.day_part('sum', column)})\n        / nullif({denominator}, 0)"
+                                       f" as {ident(measure)}")
             else:
-                self.aggregates.append(f"{kind}({column}){scale} as {ident(measure)}")
+                total = "sum" if kind == "sum" else kind
+                self.aggregates.append(f"{total}({self.day_part(kind, column)}){scale} as {ident(measure)}")
         elif kind == "scale_average":
             low, high = (number(value) for value in params["scale"])
             value = f"{{{{ engagement_safe_to_number('{self.prop(params['property'])}') }}}}"
             column = self.filtered(
                 signal, f"case when {value} >= {low} and {value} <= {high} then {value} end",
                 f"{params['event_type']}__{self.columns[params['property']][10:]}__on_scale")
-            self.aggregates.append(f"(avg({column}) - {low}) * 100 / ({high} - {low}) as {ident(measure)}")
+            average = (f"sum({self.day_part('sum', column)})"
+                       f" / nullif(sum({self.day_part('count', column)}), 0)")
+            self.aggregates.append(f"({average} - {low}) * 100 / ({high} - {low}) as {ident(measure)}")
         elif kind == "distinct_entities":
             column = self.filtered(signal, self.member(signal), f"{measure}__member")
-            self.aggregates.append(f"count(distinct {column}) as {ident(measure)}")
+            self.distincts.append(f"count(distinct {column}) as {ident(measure)}")
         elif kind == "daily_active_share":
             member = self.member(signal)
             column = self.filtered(signal, member, f"{measure}__member")
@@ -236,15 +254,15 @@ class Generator:
                 signal,
                 f"{{{{ dbt.concat([\"{member}\", \"'|'\", \"cast(events.occurred_on as \" ~ dbt.type_string() ~ \")\"]) }}}}",
                 f"{measure}__member_day")
-            self.aggregates.append(f"count(distinct {column}) as {measure}__members")
-            self.aggregates.append(f"count(distinct {day}) as {measure}__member_days")
+            self.distincts.append(f"count(distinct {column}) as {measure}__members")
+            self.distincts.append(f"count(distinct {day}) as {measure}__member_days")
             self.values[measure] = (
                 f"coalesce(\n            cast(period_activity.{measure}__member_days as {{{{ engagement_type_double() }}}})"
                 f"\n            / nullif(period_activity.{measure}__members * ({days_in_period('periods')}), 0),"
                 f"\n            0\n        )")
         elif kind == "days_since_last_event":
             column = self.filtered(signal, "events.occurred_on", f"{measure}__on")
-            self.aggregates.append(f"max({column}) as {measure}__last_on")
+            self.aggregates.append(f"max({self.day_part('max', column)}) as {measure}__last_on")
             self.carried.append(f"max(period_activity.{measure}__last_on) {running} as {measure}__last_on")
             self.values[measure] = (f"{{{{ dbt.datediff('carried_forward.{measure}__last_on', "
                                     f"'carried_forward.effective_end', 'day') }}}}")
@@ -406,10 +424,31 @@ class Generator:
                  f"    where events.occurred_on between as_of.window_start and as_of.as_of_date")
         ctes.append(block("events_in_scope", scope, inline=True))
 
-        aggregates = self.aggregates or ["count(*) as events"]
-        ctes.append(block("period_activity", "    select\n        entity_id,\n        period_kind,\n        period_start,\n"
-                          "        " + ",\n        ".join(aggregates)
-                          + "\n    from events_in_scope\n    group by entity_id, period_kind, period_start"))
+        # per entity, period and day first: a period's totals then add up a few rows per entity-day,
+        # not every event, and the active days are counted without a distinct count
+        daily = list(self.daily.values()) or ["count(*) as events__count"]
+        aggregates = self.aggregates or ["sum(events__count) as events"]
+        key = "entity_id,\n        period_kind,\n        period_start"
+        ctes.append(block("daily_activity", f"    select\n        {key},\n        occurred_on,\n        "
+                          + ",\n        ".join(daily)
+                          + "\n    from events_in_scope\n    group by entity_id, period_kind, period_start, occurred_on"))
+        totals = "period_totals" if self.distincts else "period_activity"
+        ctes.append(block(totals, f"    select\n        {key},\n        " + ",\n        ".join(aggregates)
+                          + "\n    from daily_activity\n    group by entity_id, period_kind, period_start"))
+        if self.distincts:
+            # distinct counts over the events that carry a value (0 where none does, as a distinct count)
+            names = [expression.rsplit(" as ", 1) for expression in self.distincts]
+            carrying = " or ".join(f"{expression.split('(distinct ', 1)[1][:-1]} is not null" for expression, _ in names)
+            ctes.append(block("period_distincts", f"    select\n        {key},\n        "
+                              + ",\n        ".join(self.distincts)
+                              + f"\n    from events_in_scope\n    where {carrying}"
+                              + "\n    group by entity_id, period_kind, period_start"))
+            columns = ["period_totals.*"] + [f"coalesce(period_distincts.{name}, 0) as {name}" for _, name in names]
+            ctes.append(block("period_activity", "    select\n        " + ",\n        ".join(columns)
+                              + "\n    from period_totals\n    left join period_distincts\n        on\n"
+                              "            period_totals.entity_id = period_distincts.entity_id\n"
+                              "            and period_totals.period_kind = period_distincts.period_kind\n"
+                              "            and period_totals.period_start = period_distincts.period_start"))
         ctes += self.ctes
 
         period_columns = ["entity_id", "account_id", "group_id", "period_kind", "period_start", "period_end",

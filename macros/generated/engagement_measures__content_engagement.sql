@@ -87,18 +87,35 @@ events_in_scope as {{ engagement_inline_cte() }} (
 
 ),
 
+daily_activity as (
+
+    select
+        entity_id,
+        period_kind,
+        period_start,
+        occurred_on,
+        count(session_end__duration_seconds__number) as session_end__duration_seconds__number__count,
+        sum(session_end__duration_seconds__number) as session_end__duration_seconds__number__sum,
+        count(articles_read__event) as articles_read__event__count,
+        count(articles_completed__event) as articles_completed__event__count,
+        count(shares__event) as shares__event__count
+    from events_in_scope
+    group by entity_id, period_kind, period_start, occurred_on
+
+),
+
 period_activity as (
 
     select
         entity_id,
         period_kind,
         period_start,
-        sum(session_end__duration_seconds__number)
-        / nullif(60 * count(session_end__duration_seconds__number), 0) as {{ adapter.quote('avg_session_minutes') }},
-        count(articles_read__event) as {{ adapter.quote('articles_read') }},
-        count(articles_completed__event) as {{ adapter.quote('articles_completed') }},
-        count(shares__event) as {{ adapter.quote('shares') }}
-    from events_in_scope
+        sum(session_end__duration_seconds__number__sum)
+        / nullif(60 * sum(session_end__duration_seconds__number__count), 0) as {{ adapter.quote('avg_session_minutes') }},
+        sum(articles_read__event__count) as {{ adapter.quote('articles_read') }},
+        sum(articles_completed__event__count) as {{ adapter.quote('articles_completed') }},
+        sum(shares__event__count) as {{ adapter.quote('shares') }}
+    from daily_activity
     group by entity_id, period_kind, period_start
 
 ),

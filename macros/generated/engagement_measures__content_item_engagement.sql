@@ -79,17 +79,57 @@ events_in_scope as {{ engagement_inline_cte() }} (
 
 ),
 
-period_activity as (
+daily_activity as (
 
     select
         entity_id,
         period_kind,
         period_start,
-        count(distinct readers__member) as {{ adapter.quote('readers') }},
-        count(reads_completed__event) as {{ adapter.quote('reads_completed') }},
-        count(shares__event) as {{ adapter.quote('shares') }}
+        occurred_on,
+        count(reads_completed__event) as reads_completed__event__count,
+        count(shares__event) as shares__event__count
     from events_in_scope
+    group by entity_id, period_kind, period_start, occurred_on
+
+),
+
+period_totals as (
+
+    select
+        entity_id,
+        period_kind,
+        period_start,
+        sum(reads_completed__event__count) as {{ adapter.quote('reads_completed') }},
+        sum(shares__event__count) as {{ adapter.quote('shares') }}
+    from daily_activity
     group by entity_id, period_kind, period_start
+
+),
+
+period_distincts as (
+
+    select
+        entity_id,
+        period_kind,
+        period_start,
+        count(distinct readers__member) as {{ adapter.quote('readers') }}
+    from events_in_scope
+    where readers__member is not null
+    group by entity_id, period_kind, period_start
+
+),
+
+period_activity as (
+
+    select
+        period_totals.*,
+        coalesce(period_distincts.{{ adapter.quote('readers') }}, 0) as {{ adapter.quote('readers') }}
+    from period_totals
+    left join period_distincts
+        on
+            period_totals.entity_id = period_distincts.entity_id
+            and period_totals.period_kind = period_distincts.period_kind
+            and period_totals.period_start = period_distincts.period_start
 
 ),
 

@@ -81,16 +81,32 @@ events_in_scope as {{ engagement_inline_cte() }} (
 
 ),
 
+daily_activity as (
+
+    select
+        entity_id,
+        period_kind,
+        period_start,
+        occurred_on,
+        sum(survey_answered__answer__on_scale) as survey_answered__answer__on_scale__sum,
+        count(survey_answered__answer__on_scale) as survey_answered__answer__on_scale__count,
+        count(recognitions__event) as recognitions__event__count,
+        sum(absence_recorded__days__number) as absence_recorded__days__number__sum
+    from events_in_scope
+    group by entity_id, period_kind, period_start, occurred_on
+
+),
+
 period_activity as (
 
     select
         entity_id,
         period_kind,
         period_start,
-        (avg(survey_answered__answer__on_scale) - 1) * 100 / (5 - 1) as {{ adapter.quote('survey_score') }},
-        count(recognitions__event) as {{ adapter.quote('recognitions') }},
-        sum(absence_recorded__days__number) as {{ adapter.quote('absence_days') }}
-    from events_in_scope
+        (sum(survey_answered__answer__on_scale__sum) / nullif(sum(survey_answered__answer__on_scale__count), 0) - 1) * 100 / (5 - 1) as {{ adapter.quote('survey_score') }},
+        sum(recognitions__event__count) as {{ adapter.quote('recognitions') }},
+        sum(absence_recorded__days__number__sum) as {{ adapter.quote('absence_days') }}
+    from daily_activity
     group by entity_id, period_kind, period_start
 
 ),

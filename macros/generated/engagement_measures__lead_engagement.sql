@@ -80,17 +80,33 @@ events_in_scope as {{ engagement_inline_cte() }} (
 
 ),
 
+daily_activity as (
+
+    select
+        entity_id,
+        period_kind,
+        period_start,
+        occurred_on,
+        count(emails_opened__event) as emails_opened__event__count,
+        count(meetings_attended__event) as meetings_attended__event__count,
+        count(demos_attended__event) as demos_attended__event__count,
+        max(days_since_last_touch__on) as days_since_last_touch__on
+    from events_in_scope
+    group by entity_id, period_kind, period_start, occurred_on
+
+),
+
 period_activity as (
 
     select
         entity_id,
         period_kind,
         period_start,
-        count(emails_opened__event) as {{ adapter.quote('emails_opened') }},
-        count(meetings_attended__event) as {{ adapter.quote('meetings_attended') }},
-        count(demos_attended__event) as {{ adapter.quote('demos_attended') }},
+        sum(emails_opened__event__count) as {{ adapter.quote('emails_opened') }},
+        sum(meetings_attended__event__count) as {{ adapter.quote('meetings_attended') }},
+        sum(demos_attended__event__count) as {{ adapter.quote('demos_attended') }},
         max(days_since_last_touch__on) as days_since_last_touch__last_on
-    from events_in_scope
+    from daily_activity
     group by entity_id, period_kind, period_start
 
 ),

@@ -77,7 +77,32 @@ events_in_scope as {{ engagement_inline_cte() }} (
 
 ),
 
-period_activity as (
+daily_activity as (
+
+    select
+        entity_id,
+        period_kind,
+        period_start,
+        occurred_on,
+        count(*) as events__count
+    from events_in_scope
+    group by entity_id, period_kind, period_start, occurred_on
+
+),
+
+period_totals as (
+
+    select
+        entity_id,
+        period_kind,
+        period_start,
+        sum(events__count) as events
+    from daily_activity
+    group by entity_id, period_kind, period_start
+
+),
+
+period_distincts as (
 
     select
         entity_id,
@@ -87,7 +112,24 @@ period_activity as (
         count(distinct users_gained__member) as dau_over_mau__members,
         count(distinct dau_over_mau__member_day) as dau_over_mau__member_days
     from events_in_scope
+    where key_feature_share__value is not null or users_gained__member is not null or dau_over_mau__member_day is not null
     group by entity_id, period_kind, period_start
+
+),
+
+period_activity as (
+
+    select
+        period_totals.*,
+        coalesce(period_distincts.{{ adapter.quote('key_feature_share') }}, 0) as {{ adapter.quote('key_feature_share') }},
+        coalesce(period_distincts.dau_over_mau__members, 0) as dau_over_mau__members,
+        coalesce(period_distincts.dau_over_mau__member_days, 0) as dau_over_mau__member_days
+    from period_totals
+    left join period_distincts
+        on
+            period_totals.entity_id = period_distincts.entity_id
+            and period_totals.period_kind = period_distincts.period_kind
+            and period_totals.period_start = period_distincts.period_start
 
 ),
 

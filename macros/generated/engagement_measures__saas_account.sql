@@ -84,17 +84,57 @@ events_in_scope as {{ engagement_inline_cte() }} (
 
 ),
 
-period_activity as (
+daily_activity as (
 
     select
         entity_id,
         period_kind,
         period_start,
-        count(distinct active_users__member) as {{ adapter.quote('active_users') }},
-        count(distinct account_login_days__on) as {{ adapter.quote('account_login_days') }},
-        max(days_inactive__on) as days_inactive__last_on
+        occurred_on,
+        max(account_login_days__on) as account_login_days__on,
+        max(days_inactive__on) as days_inactive__on
     from events_in_scope
+    group by entity_id, period_kind, period_start, occurred_on
+
+),
+
+period_totals as (
+
+    select
+        entity_id,
+        period_kind,
+        period_start,
+        count(account_login_days__on) as {{ adapter.quote('account_login_days') }},
+        max(days_inactive__on) as days_inactive__last_on
+    from daily_activity
     group by entity_id, period_kind, period_start
+
+),
+
+period_distincts as (
+
+    select
+        entity_id,
+        period_kind,
+        period_start,
+        count(distinct active_users__member) as {{ adapter.quote('active_users') }}
+    from events_in_scope
+    where active_users__member is not null
+    group by entity_id, period_kind, period_start
+
+),
+
+period_activity as (
+
+    select
+        period_totals.*,
+        coalesce(period_distincts.{{ adapter.quote('active_users') }}, 0) as {{ adapter.quote('active_users') }}
+    from period_totals
+    left join period_distincts
+        on
+            period_totals.entity_id = period_distincts.entity_id
+            and period_totals.period_kind = period_distincts.period_kind
+            and period_totals.period_start = period_distincts.period_start
 
 ),
 

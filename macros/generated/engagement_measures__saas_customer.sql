@@ -114,19 +114,61 @@ events_in_scope as {{ engagement_inline_cte() }} (
 
 ),
 
-period_activity as (
+daily_activity as (
 
     select
         entity_id,
         period_kind,
         period_start,
-        count(distinct login_days__on) as {{ adapter.quote('login_days') }},
-        count(distinct features_adopted__value) as {{ adapter.quote('features_adopted') }},
-        sum(session_end__duration_seconds__number)
-        / nullif(60 * count(session_end__duration_seconds__number), 0) as {{ adapter.quote('avg_session_minutes') }},
-        max(days_inactive__on) as days_inactive__last_on
+        occurred_on,
+        max(login_days__on) as login_days__on,
+        count(session_end__duration_seconds__number) as session_end__duration_seconds__number__count,
+        sum(session_end__duration_seconds__number) as session_end__duration_seconds__number__sum,
+        max(days_inactive__on) as days_inactive__on
     from events_in_scope
+    group by entity_id, period_kind, period_start, occurred_on
+
+),
+
+period_totals as (
+
+    select
+        entity_id,
+        period_kind,
+        period_start,
+        count(login_days__on) as {{ adapter.quote('login_days') }},
+        sum(session_end__duration_seconds__number__sum)
+        / nullif(60 * sum(session_end__duration_seconds__number__count), 0) as {{ adapter.quote('avg_session_minutes') }},
+        max(days_inactive__on) as days_inactive__last_on
+    from daily_activity
     group by entity_id, period_kind, period_start
+
+),
+
+period_distincts as (
+
+    select
+        entity_id,
+        period_kind,
+        period_start,
+        count(distinct features_adopted__value) as {{ adapter.quote('features_adopted') }}
+    from events_in_scope
+    where features_adopted__value is not null
+    group by entity_id, period_kind, period_start
+
+),
+
+period_activity as (
+
+    select
+        period_totals.*,
+        coalesce(period_distincts.{{ adapter.quote('features_adopted') }}, 0) as {{ adapter.quote('features_adopted') }}
+    from period_totals
+    left join period_distincts
+        on
+            period_totals.entity_id = period_distincts.entity_id
+            and period_totals.period_kind = period_distincts.period_kind
+            and period_totals.period_start = period_distincts.period_start
 
 ),
 

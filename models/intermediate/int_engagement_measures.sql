@@ -3,7 +3,10 @@
     union of the generated int_<model>__measures models, narrowed to one model by the var
     score_model. Calendar periods have period_kind 'calendar'; the trailing window as of the
     as-of date has 'trailing'.
+    A view: each generated model is a table already, and int_engagement_points reads this once, so
+    a table here would only copy every measure row again.
 -#}
+{{ config(materialized='view') }}
 with
 
 {% for name in engagement_selected_score_models() %}
