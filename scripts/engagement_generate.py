@@ -142,7 +142,7 @@ class Generator:
         # carry are counted over the events apart (distincts)
         self.daily: dict[str, str] = {}
         self.aggregates: list[str] = []
-        self.distincts: list[str] = []
+        self.distincts: list[tuple[str, str]] = []  # (events_in_scope column, the measure's column)
         self.ctes: list[str] = []
         self.period_joins: list[str] = []
         self.carried: list[str] = []
@@ -217,7 +217,7 @@ class Generator:
                 column = self.scope_column(f"{allowed}.allowed_value", f"{measure}__value")
             else:
                 column = self.filtered(signal, f"lower({self.prop(prop)})", f"{measure}__value")
-            self.distincts.append(f"count(distinct {column}) as {ident(measure)}")
+            self.distincts.append((column, ident(measure)))
             if params.get("share"):
                 self.values[measure] = (f"cast(coalesce({activity}, 0) as {{{{ engagement_type_double() }}}})\n"
                                         f"            / nullif((select count(*) from allowed__{measure}), 0)")
@@ -246,7 +246,7 @@ class Generator:
             self.aggregates.append(f"({average} - {low}) * 100 / ({high} - {low}) as {ident(measure)}")
         elif kind == "distinct_entities":
             column = self.filtered(signal, self.member(signal), f"{measure}__member")
-            self.distincts.append(f"count(distinct {column}) as {ident(measure)}")
+            self.distincts.append((column, ident(measure)))
         elif kind == "daily_active_share":
             member = self.member(signal)
             column = self.filtered(signal, member, f"{measure}__member")
@@ -254,8 +254,8 @@ class Generator:
                 signal,
                 f"{{{{ dbt.concat([\"{member}\", \"'|'\", \"cast(events.occurred_on as \" ~ dbt.type_string() ~ \")\"]) }}}}",
                 f"{measure}__member_day")
-            self.distincts.append(f"count(distinct {column}) as {measure}__members")
-            self.distincts.append(f"count(distinct {day}) as {measure}__member_days")
+            self.distincts.append((column, f"{measure}__members"))
+            self.distincts.append((day, f"{measure}__member_days"))
             self.values[measure] = (
                 f"coalesce(\n            cast(period_activity.{measure}__member_days as {{{{ engagement_type_double() }}}})"
                 f"\n            / nullif(period_activity.{measure}__members * ({days_in_period('periods')}), 0),"
@@ -437,13 +437,12 @@ class Generator:
                           + "\n    from daily_activity\n    group by entity_id, period_kind, period_start"))
         if self.distincts:
             # distinct counts over the events that carry a value (0 where none does, as a distinct count)
-            names = [expression.rsplit(" as ", 1) for expression in self.distincts]
-            carrying = " or ".join(f"{expression.split('(distinct ', 1)[1][:-1]} is not null" for expression, _ in names)
+            carrying = " or ".join(f"{column} is not null" for column, _ in self.distincts)
             ctes.append(block("period_distincts", f"    select\n        {key},\n        "
-                              + ",\n        ".join(self.distincts)
+                              + ",\n        ".join(f"count(distinct {column}) as {name}" for column, name in self.distincts)
                               + f"\n    from events_in_scope\n    where {carrying}"
                               + "\n    group by entity_id, period_kind, period_start"))
-            columns = ["period_totals.*"] + [f"coalesce(period_distincts.{name}, 0) as {name}" for _, name in names]
+            columns = ["period_totals.*"] + [f"coalesce(period_distincts.{name}, 0) as {name}" for _, name in self.distincts]
             ctes.append(block("period_activity", "    select\n        " + ",\n        ".join(columns)
                               + "\n    from period_totals\n    left join period_distincts\n        on\n"
                               "            period_totals.entity_id = period_distincts.entity_id\n"
