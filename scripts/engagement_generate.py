@@ -444,10 +444,7 @@ class Generator:
                               + "\n    group by entity_id, period_kind, period_start"))
             columns = ["period_totals.*"] + [f"coalesce(period_distincts.{name}, 0) as {name}" for _, name in self.distincts]
             ctes.append(block("period_activity", "    select\n        " + ",\n        ".join(columns)
-                              + "\n    from period_totals\n    left join period_distincts\n        on\n"
-                              "            period_totals.entity_id = period_distincts.entity_id\n"
-                              "            and period_totals.period_kind = period_distincts.period_kind\n"
-                              "            and period_totals.period_start = period_distincts.period_start"))
+                              + f"\n    from period_totals\n    {period_join('period_totals', 'period_distincts')}"))
         ctes += self.ctes
 
         period_columns = ["entity_id", "account_id", "group_id", "period_kind", "period_start", "period_end",
@@ -455,9 +452,7 @@ class Generator:
         in_period = [m.measure for m in model.measures if m.kind in IN_PERIOD]
         as_of = [m.measure for m in model.measures if m.measure in self.as_of_kind]
         ratios = [m for m in model.measures if m.kind == "ratio"]
-        activity_join = ("left join period_activity\n        on\n            periods.entity_id = period_activity.entity_id\n"
-                         "            and periods.period_kind = period_activity.period_kind\n"
-                         "            and periods.period_start = period_activity.period_start")
+        activity_join = period_join("periods", "period_activity")
         carried = [f"periods.{column}" for column in period_columns]
         carried += [f"{self.values[m]} as {ident(m)}" for m in in_period]
         carried += self.carried
@@ -514,6 +509,13 @@ class Generator:
             + ",\n\n".join(ctes)
             + "\n\n" + KEYED_SELECT + "\n\n{%- endmacro %}\n"
         )
+
+
+def period_join(left: str, right: str) -> str:
+    """A left join of `right` on the entity, period kind and period start of `left`."""
+    return (f"left join {right}\n        on\n            {left}.entity_id = {right}.entity_id\n"
+            f"            and {left}.period_kind = {right}.period_kind\n"
+            f"            and {left}.period_start = {right}.period_start")
 
 
 def days_in_period(table: str) -> str:
