@@ -45,57 +45,65 @@ with
 
 {% if is_incremental() -%}
 
-raw_events as (
-
-    select
-        {%- for column in engagement_event_columns('raw') %}
-        {{ column }},
-        {%- endfor %}
-        {{ engagement_parse_timestamp_utc('loaded_at') }} as parsed_loaded_at,
-        nullif({{ engagement_trim('event_id') }}, '') as trimmed_event_id
-    from {{ ref('base_product__events') }}
-
-),
-
 watermark as (
 
     {{ engagement_reread_from() }}
 
 ),
 
-flagged as (
-
-    select
-        raw_events.*,
-        (
-            raw_events.parsed_loaded_at is null
-            or watermark.reread_from is null
-            or raw_events.parsed_loaded_at >= watermark.reread_from
-        ) as is_new
-    from raw_events
-    cross join watermark
-
-),
-
 new_event_ids as (
 
-    select distinct trimmed_event_id
-    from flagged
-    where is_new and trimmed_event_id is not null
+    -- the event_ids of the rows loaded at or after the watermark, or without a valid loaded_at:
+    -- read from the two columns alone, so that the search over every raw row holds nothing wide
+    -- (a wide CTE read twice is held whole by DuckDB: at 100M it filled the memory cap)
+    select new_rows.trimmed_event_id
+    from (
+        select
+            {{ trimmed_raw_event_id }} as trimmed_event_id,
+            {{ engagement_parse_timestamp_utc('raw_rows.loaded_at') }} as parsed_loaded_at
+        from {{ ref('base_product__events') }} as raw_rows
+    ) as new_rows
+    cross join watermark
+    where
+        new_rows.trimmed_event_id is not null
+        and (
+            new_rows.parsed_loaded_at is null
+            or watermark.reread_from is null
+            or new_rows.parsed_loaded_at >= watermark.reread_from
+        )
+    -- a grouping that keeps every group: DuckDB then estimates fewer rows than the raw rows, and
+    -- the join below builds its hash table on these ids, not on the raw rows
+    group by new_rows.trimmed_event_id
+    having count(*) > 0
 
 ),
 
 batch as (
 
+    -- the new rows, and every copy (old or new) of their event_ids. A row with an event_id is new
+    -- only if that id is among the new ones, so only the rows without one (a few) are parsed again
     select
         {%- for column in engagement_event_columns('raw')[:-1] %}
-        flagged.{{ column }},
+        raw_rows.{{ column }},
         {%- endfor %}
-        flagged.{{ engagement_event_columns('raw')[-1] }}
-    from flagged
+        raw_rows.{{ engagement_event_columns('raw')[-1] }}
+    from (
+        select
+            {%- for column in engagement_event_columns('raw') %}
+            raw_rows.{{ column }},
+            {%- endfor %}
+            {{ trimmed_raw_event_id }} as trimmed_event_id
+        from {{ ref('base_product__events') }} as raw_rows
+    ) as raw_rows
+    cross join watermark
     left join new_event_ids
-        on flagged.trimmed_event_id = new_event_ids.trimmed_event_id
-    where flagged.is_new or new_event_ids.trimmed_event_id is not null
+        on raw_rows.trimmed_event_id = new_event_ids.trimmed_event_id
+    where
+        case
+            when raw_rows.trimmed_event_id is not null then new_event_ids.trimmed_event_id is not null
+            -- new when loaded at or after the watermark; no valid loaded_at, or no watermark: null, new
+            else coalesce({{ engagement_parse_timestamp_utc('raw_rows.loaded_at') }} >= watermark.reread_from, true)
+        end
 
 ),
 
