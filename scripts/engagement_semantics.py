@@ -51,6 +51,8 @@ RESERVED_MEASURE_NAMES = frozenset({
     "last_event_on", "period_number", "previous_score", "previous_normalized_score", "previous_band",
     "previous_band_order", "score_change", "normalized_change", "band_change", "periods_in_lowest_band",
     "days_since_last_event", "weights_version", "alert_type", "recorded_at", "rule_text",
+    # the keys of the measures rows (per entity and period, and per signal)
+    "period_key", "measure_key",
 })
 IDENTIFIER_BYTES = 63  # PostgreSQL cuts longer identifiers (NAMEDATALEN - 1)
 # decimal(18, 4) holds 14 digits before the point; scores are sums of points, and normalizing

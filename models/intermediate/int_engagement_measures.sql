@@ -1,10 +1,12 @@
 {#-
     Every score model's measures, as long rows (one per model, entity, period and signal): the
-    union of the generated int_<model>__measures models, narrowed to one model by the var
+    generated int_<model>__measures tables (a row per entity and period, a column per measure)
+    turned into one row per signal (engagement_measure_rows), narrowed to one model by the var
     score_model. Calendar periods have period_kind 'calendar'; the trailing window as of the
     as-of date has 'trailing'.
-    A view: each generated model is a table already, and int_engagement_points reads this once, so
-    a table here would only copy every measure row again.
+    A view: int_engagement_points reads it once, so the long rows are made as they are read and
+    never written (the wide tables are a sixth of their size: at 10M events writing the long rows
+    cost 2.2 s of the measures model's 8.7 s).
 -#}
 {{ config(materialized='view') }}
 with
@@ -12,7 +14,7 @@ with
 {% for name in engagement_selected_score_models() %}
 {{ name }} as (
 
-    select * from {{ ref('int_' ~ name ~ '__measures') }}
+    {{ engagement_measure_rows(name, ref('int_' ~ name ~ '__measures')) }}
 
 ),
 

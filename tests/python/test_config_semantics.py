@@ -36,6 +36,8 @@ REFUSED = {
                           "no score can reach this band", "at most 150"]),
     "measure named like a mart column": (DECLARATION, "measure: login_days", "measure: period_start",
                                          ["line 15", "'period_start'", "is a column of the marts"]),
+    "measure named like the measures rows' key": (DECLARATION, "measure: login_days", "measure: period_key",
+                                                 ["line 15", "'period_key'", "is a column of the marts"]),
     "measure too long once derived": (DECLARATION, "measure: latest_nps", "measure: latest_nps_" + "x" * 40,
                                       ["signal 'nps'", "latest_nps_" + "x" * 40 + "__answers_so_far",
                                        "over PostgreSQL's 63"]),

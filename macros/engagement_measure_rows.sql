@@ -1,0 +1,46 @@
+{#
+    The long rows of one score model's measures: its int_<model>__measures rows (one per entity and
+    period, a column per measure) once per declared signal, with the signal's measure as
+    measure_value. measure_key, the key of the grain, is the row's period_key (an md5, always 32
+    characters) followed by '|' and the signal: the same on every engine, and computed here, where
+    the rows are read, rather than written to the table six times longer than its wide rows.
+    Signal and measure names come from the registry (validated names) and reach the SQL as literals
+    and quoted identifiers.
+#}
+{% macro engagement_measure_rows(score_model, measures) -%}
+{%- set signals = engagement_score_model_registry()[score_model]['signals'] -%}
+select
+    measures.score_model,
+    measures.entity_type,
+    measures.entity_id,
+    measures.account_id,
+    measures.group_id,
+    measures.period_kind,
+    measures.period_type,
+    measures.period_start,
+    measures.period_end,
+    measures.effective_end,
+    measures.as_of_date,
+    measures.is_first_period,
+    measures.last_event_on,
+    signals.signal,
+    signals.measure,
+    case signals.measure
+        {%- for signal in signals %}
+        when {{ engagement_string_literal(signal.measure) }} then measures.{{ adapter.quote(signal.measure) }}
+        {%- endfor %}
+    end as measure_value,
+    {{ dbt.concat(['measures.period_key', "'|'", 'signals.signal']) }} as measure_key
+from {{ measures }} as measures
+cross join (
+    {%- for signal in signals %}
+    select
+        {{ engagement_string_literal(signal.signal) }} as signal,
+        {{ engagement_string_literal(signal.measure) }} as measure
+    {%- if not loop.last %}
+
+    union all
+    {% endif -%}
+    {%- endfor %}
+) as signals
+{%- endmacro %}
