@@ -5,7 +5,9 @@
     characters) followed by '|' and the signal: the same on every engine, and computed here, where
     the rows are read, rather than written to the table six times longer than its wide rows.
     Signal and measure names come from the registry (validated names) and reach the SQL as literals
-    and quoted identifiers.
+    and quoted identifiers. The signals are a VALUES list, not a union of one-row selects: Spark
+    4 fails the task that reads a cross join with such a union under a union of models
+    (ClassCastException on UnionExec.children, as the task is deserialized).
 #}
 {% macro engagement_measure_rows(score_model, measures) -%}
 {%- set signals = engagement_score_model_registry()[score_model]['signals'] -%}
@@ -33,14 +35,10 @@ select
     {{ dbt.concat(['measures.period_key', "'|'", 'signals.signal']) }} as measure_key
 from {{ measures }} as measures
 cross join (
+    values
     {%- for signal in signals %}
-    select
-        {{ engagement_string_literal(signal.signal) }} as signal,
-        {{ engagement_string_literal(signal.measure) }} as measure
-    {%- if not loop.last %}
-
-    union all
-    {% endif -%}
+        ({{ engagement_string_literal(signal.signal) }}, {{ engagement_string_literal(signal.measure) }})
+        {{- "," if not loop.last }}
     {%- endfor %}
-) as signals
+) as signals (signal, measure)
 {%- endmacro %}
