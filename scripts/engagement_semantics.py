@@ -106,6 +106,14 @@ def _check_names(config: Config) -> None:
                     model.source, f"line {signal.line}", repr(signal.measure),
                     f"measure name of signal {signal.signal!r} is a column of the marts or working tables; "
                     f"choose another (reserved: {', '.join(sorted(RESERVED_MEASURE_NAMES))})"))
+            elif "__" in signal.measure:
+                # every working column the generator derives from a measure is <measure>__<suffix> or
+                # <prefix>__<measure>: a measure without '__' can never be another measure's working column
+                config.problems.append(Problem(
+                    model.source, f"line {signal.line}", repr(signal.measure),
+                    f"measure name of signal {signal.signal!r} holds '__', which the generated SQL uses for "
+                    "the working columns it derives from measures (days_inactive__last_on, ...); use single "
+                    "underscores"))
             longest = max(derived_names(signal), key=lambda name: len(name.encode()))
             if len(longest.encode()) > IDENTIFIER_BYTES:
                 config.problems.append(Problem(

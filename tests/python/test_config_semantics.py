@@ -38,6 +38,9 @@ REFUSED = {
                                          ["line 15", "'period_start'", "is a column of the marts"]),
     "measure named like the measures rows' key": (DECLARATION, "measure: login_days", "measure: period_key",
                                                  ["line 15", "'period_key'", "is a column of the marts"]),
+    "measure named like another measure's working column": (
+        DECLARATION, "measure: login_days", "measure: days_inactive__last_on",
+        ["line 15", "'days_inactive__last_on'", "holds '__'"]),
     "measure too long once derived": (DECLARATION, "measure: latest_nps", "measure: latest_nps_" + "x" * 40,
                                       ["signal 'nps'", "latest_nps_" + "x" * 40 + "__answers_so_far",
                                        "over PostgreSQL's 63"]),
