@@ -10,6 +10,7 @@ numbers and JSON, whitespace) run through the event models on each engine, compa
 from __future__ import annotations
 
 import csv
+import json
 from collections import Counter
 import datetime as dt
 
@@ -295,3 +296,21 @@ def test_duckdb_parses_the_edge_timestamps_like_the_reference(duckdb_marts):
             differing.append(f"{row['event_id']} {row['occurred_at']!r}: sql {clean.get(row['event_id'])}, "
                              f"reference {expected}")
     assert not differing, "\n".join(differing)
+
+
+def test_views_whose_text_grows_with_the_declarations_are_tables_on_spark(tmp_path, dbt_env):
+    """The local Hive metastore (Derby) refuses a view text over 32,700 characters.
+    int_engagement_measures' text grows with every declared signal (about 100 characters each), so
+    on Spark it is a table; elsewhere a view (its long rows are never written). Read from dbt's own
+    view of each target (dbt ls parses; no session is started)."""
+
+    def materialized(target: str) -> dict[str, str]:
+        project = DbtProject(PROJECT_DIR, tmp_path / target, target=target)
+        result = project.dbt("ls", "--resource-type", "model", "--select", "int_engagement_measures",
+                             "int_engagement_points", "--output", "json", "--output-keys", "name config")
+        assert result.success, result
+        nodes = [json.loads(line) for line in result.result]
+        return {node["name"]: node["config"]["materialized"] for node in nodes}
+
+    assert materialized("spark") == {"int_engagement_measures": "table", "int_engagement_points": "view"}
+    assert materialized("duckdb") == {"int_engagement_measures": "view", "int_engagement_points": "view"}
