@@ -1,23 +1,10 @@
 {#
-    The periods a score model scores, as CTEs (as_of, entity_bounds, latest_account_at,
-    latest_account_event, entity_accounts, the same three for groups, entity_attributes, period_offsets,
-    period_last_events, calendar_periods, periods) for the generated measures macros: per entity, every
-    calendar period (week, month or quarter) from the period of its first clean event through the as-of
-    date's period, quiet ones included, plus one trailing window of window_days ending on the as-of date.
-    Each period carries last_event_on, the entity's latest event (of any type) on or before the period's end.
-
-    An entity enters a model with its first event in the model's scope (scope.event_types, or any
-    event); from then on every event of the entity counts, and its periods start at its first event.
-    `events` is the name of a CTE with entity_id, group_id, event_id, occurred_at, occurred_on,
-    account_id and is_in_scope.
+    The as-of date of a score model's build, as one CTE (as_of: as_of_date, and window_start, the
+    first day of the trailing window of window_days ending on it): var as_of_date, or the latest
+    clean event's day.
 #}
-{% macro engagement_entity_periods(events, period, window_days) -%}
-{%- if period not in ['week', 'month', 'quarter'] -%}
-    {{ exceptions.raise_compiler_error("engagement_entity_periods: unknown period '" ~ period ~ "'") }}
-{%- endif -%}
-{%- set unit, size = ('day', 7) if period == 'week' else ('month', 3 if period == 'quarter' else 1) -%}
+{% macro engagement_as_of(window_days) -%}
 {%- set as_of_literal = engagement_date_var('as_of_date') -%}
-{%- set period_end = "cast(" ~ engagement_dateadd('day', -1, engagement_dateadd(unit, size, 'calendar_periods.period_start')) ~ " as date)" -%}
 as_of as (
 
     select
@@ -31,19 +18,41 @@ as_of as (
         {%- endif %}
     ) as as_of_dates
 
-),
+)
+{%- endmacro %}
 
+{#
+    The periods a score model scores, as CTEs (entity_bounds, latest_account_at, latest_account_event,
+    entity_accounts, the same three for groups, entity_attributes, period_offsets, period_last_events,
+    calendar_periods, periods) for the generated measures macros, after engagement_as_of's as_of: per
+    entity, every calendar period (week, month or quarter) from the period of its first clean event
+    through the as-of date's period, quiet ones included, plus one trailing window ending on the as-of
+    date. Each period carries last_event_on, the entity's latest event (of any type) on or before the
+    period's end.
+
+    An entity enters a model with its first event in the model's scope (scope.event_types, or any
+    event); from then on every event of the entity counts, and its periods start at its first event.
+    `events` is the name of a CTE with entity_id, group_id, event_id, occurred_at, occurred_on,
+    account_id and is_in_scope; `days` the name of a CTE of its rows up to the as-of date, one per
+    entity and day, with entity_id, occurred_on and is_in_scope (1 when an event of the day is in the
+    model's scope, else 0): the bounds and each period's last event are read from the days, a tenth of
+    the events' rows.
+#}
+{% macro engagement_entity_periods(events, days, period) -%}
+{%- if period not in ['week', 'month', 'quarter'] -%}
+    {{ exceptions.raise_compiler_error("engagement_entity_periods: unknown period '" ~ period ~ "'") }}
+{%- endif -%}
+{%- set unit, size = ('day', 7) if period == 'week' else ('month', 3 if period == 'quarter' else 1) -%}
+{%- set period_end = "cast(" ~ engagement_dateadd('day', -1, engagement_dateadd(unit, size, 'calendar_periods.period_start')) ~ " as date)" -%}
 entity_bounds as (
 
     select
-        {{ events }}.entity_id,
-        min({{ events }}.occurred_on) as first_event_on,
-        max({{ events }}.occurred_on) as last_event_on
-    from {{ events }}
-    cross join as_of
-    where {{ events }}.occurred_on <= as_of.as_of_date
-    group by {{ events }}.entity_id
-    having max(case when {{ events }}.is_in_scope then 1 else 0 end) = 1
+        {{ days }}.entity_id,
+        min({{ days }}.occurred_on) as first_event_on,
+        max({{ days }}.occurred_on) as last_event_on
+    from {{ days }}
+    group by {{ days }}.entity_id
+    having max({{ days }}.is_in_scope) = 1
 
 ),
 
@@ -120,13 +129,11 @@ period_offsets as (
 period_last_events as (
 
     select
-        {{ events }}.entity_id,
-        cast({{ dbt.date_trunc(period, events ~ '.occurred_on') }} as date) as period_start,
-        max({{ events }}.occurred_on) as last_event_on
-    from {{ events }}
-    cross join as_of
-    where {{ events }}.occurred_on <= as_of.as_of_date
-    group by {{ events }}.entity_id, cast({{ dbt.date_trunc(period, events ~ '.occurred_on') }} as date)
+        {{ days }}.entity_id,
+        cast({{ dbt.date_trunc(period, days ~ '.occurred_on') }} as date) as period_start,
+        max({{ days }}.occurred_on) as last_event_on
+    from {{ days }}
+    group by {{ days }}.entity_id, cast({{ dbt.date_trunc(period, days ~ '.occurred_on') }} as date)
 
 ),
 

@@ -407,32 +407,44 @@ class Generator:
         ctes = [block("events", "    select\n        " + ",\n        ".join(event_columns)
                       + "\n    from {{ ref('int_events_clean') }} as clean_events\n"
                       + f"    where {entity} is not null", inline=True)]
-        ctes.append(f"{{{{ engagement_entity_periods('events', '{model.period}', {model.window_days}) }}}}")
+        ctes.append(f"{{{{ engagement_as_of({model.window_days}) }}}}")
         ctes += self.lookup_ctes
 
         scope_columns = ["events.entity_id", "events.event_id", "events.event_type", "events.occurred_at",
                          "events.occurred_on"] + self.scope_columns
+        scope_columns.append("case when events.is_in_scope then 1 else 0 end as is_in_scope")
         joins = "".join(f"    {join}\n" for join in self.joins)
         columns = ",\n        ".join(scope_columns)
-        # each event once in its calendar period, and again in the trailing window when it falls in it
-        scope = (f"    select\n        {columns},\n        'calendar' as period_kind,\n"
-                 f"        {self.truncate('events.occurred_on')} as period_start\n"
-                 f"    from events\n    cross join as_of\n{joins}"
-                 f"    where events.occurred_on <= as_of.as_of_date\n\n    union all\n\n"
-                 f"    select\n        {columns},\n        'trailing' as period_kind,\n"
+        # each event up to the as-of date once, with the values its measures read
+        ctes.append(block("events_scoped", f"    select\n        {columns}\n"
+                          f"    from events\n    cross join as_of\n{joins}"
+                          f"    where events.occurred_on <= as_of.as_of_date", inline=True))
+        # each event in its calendar period, and again in the trailing window when it falls in it
+        scope = (f"    select\n        events_scoped.*,\n        'calendar' as period_kind,\n"
+                 f"        {self.truncate('events_scoped.occurred_on')} as period_start\n"
+                 f"    from events_scoped\n\n    union all\n\n"
+                 f"    select\n        events_scoped.*,\n        'trailing' as period_kind,\n"
                  f"        as_of.window_start as period_start\n"
-                 f"    from events\n    cross join as_of\n{joins}"
-                 f"    where events.occurred_on between as_of.window_start and as_of.as_of_date")
+                 f"    from events_scoped\n    cross join as_of\n"
+                 f"    where events_scoped.occurred_on >= as_of.window_start")
         ctes.append(block("events_in_scope", scope, inline=True))
 
-        # per entity, period and day first: a period's totals then add up a few rows per entity-day,
-        # not every event, and the active days are counted without a distinct count
+        # per entity and day first, once for both kinds of period: a period's totals then add up a few
+        # rows per entity-day, not every event, the active days are counted without a distinct count,
+        # and the periods spine reads its bounds and each period's last event from these rows
         daily = list(self.daily.values()) or ["count(*) as events__count"]
         aggregates = self.aggregates or ["sum(events__count) as events"]
+        ctes.append(block("events_daily", "    select\n        entity_id,\n        occurred_on,\n        "
+                          + ",\n        ".join(daily + ["max(is_in_scope) as is_in_scope"])
+                          + "\n    from events_scoped\n    group by entity_id, occurred_on"))
+        ctes.append(f"{{{{ engagement_entity_periods('events', 'events_daily', '{model.period}') }}}}")
+        ctes.append(block("daily_activity", "    select\n        'calendar' as period_kind,\n"
+                          f"        {self.truncate('events_daily.occurred_on')} as period_start,\n"
+                          "        events_daily.*\n    from events_daily\n\n    union all\n\n"
+                          "    select\n        'trailing' as period_kind,\n        as_of.window_start as period_start,\n"
+                          "        events_daily.*\n    from events_daily\n    cross join as_of\n"
+                          "    where events_daily.occurred_on >= as_of.window_start"))
         key = "entity_id,\n        period_kind,\n        period_start"
-        ctes.append(block("daily_activity", f"    select\n        {key},\n        occurred_on,\n        "
-                          + ",\n        ".join(daily)
-                          + "\n    from events_in_scope\n    group by entity_id, period_kind, period_start, occurred_on"))
         totals = "period_totals" if self.distincts else "period_activity"
         ctes.append(block(totals, f"    select\n        {key},\n        " + ",\n        ".join(aggregates)
                           + "\n    from daily_activity\n    group by entity_id, period_kind, period_start"))

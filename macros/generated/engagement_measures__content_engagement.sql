@@ -23,9 +23,9 @@ events as {{ engagement_inline_cte() }} (
 
 ),
 
-{{ engagement_entity_periods('events', 'month', 30) }},
+{{ engagement_as_of(30) }},
 
-events_in_scope as {{ engagement_inline_cte() }} (
+events_scoped as {{ engagement_inline_cte() }} (
 
     select
         events.entity_id,
@@ -49,58 +49,68 @@ events_in_scope as {{ engagement_inline_cte() }} (
             when events.event_type = {{ engagement_string_literal('content_shared') }}
                 then events.event_id
         end as shares__event,
-        'calendar' as period_kind,
-        cast({{ dbt.date_trunc('month', 'events.occurred_on') }} as date) as period_start
+        case when events.is_in_scope then 1 else 0 end as is_in_scope
     from events
     cross join as_of
     where events.occurred_on <= as_of.as_of_date
 
+),
+
+events_in_scope as {{ engagement_inline_cte() }} (
+
+    select
+        events_scoped.*,
+        'calendar' as period_kind,
+        cast({{ dbt.date_trunc('month', 'events_scoped.occurred_on') }} as date) as period_start
+    from events_scoped
+
     union all
 
     select
-        events.entity_id,
-        events.event_id,
-        events.event_type,
-        events.occurred_at,
-        events.occurred_on,
-        case
-            when events.event_type = {{ engagement_string_literal('session_end') }}
-                then {{ engagement_safe_to_number('events.property__duration_seconds') }}
-        end as session_end__duration_seconds__number,
-        case
-            when events.event_type = {{ engagement_string_literal('article_read') }}
-                then events.event_id
-        end as articles_read__event,
-        case
-            when events.event_type = {{ engagement_string_literal('article_completed') }}
-                then events.event_id
-        end as articles_completed__event,
-        case
-            when events.event_type = {{ engagement_string_literal('content_shared') }}
-                then events.event_id
-        end as shares__event,
+        events_scoped.*,
         'trailing' as period_kind,
         as_of.window_start as period_start
-    from events
+    from events_scoped
     cross join as_of
-    where events.occurred_on between as_of.window_start and as_of.as_of_date
+    where events_scoped.occurred_on >= as_of.window_start
 
 ),
 
-daily_activity as (
+events_daily as (
 
     select
         entity_id,
-        period_kind,
-        period_start,
         occurred_on,
         count(session_end__duration_seconds__number) as session_end__duration_seconds__number__count,
         sum(session_end__duration_seconds__number) as session_end__duration_seconds__number__sum,
         count(articles_read__event) as articles_read__event__count,
         count(articles_completed__event) as articles_completed__event__count,
-        count(shares__event) as shares__event__count
-    from events_in_scope
-    group by entity_id, period_kind, period_start, occurred_on
+        count(shares__event) as shares__event__count,
+        max(is_in_scope) as is_in_scope
+    from events_scoped
+    group by entity_id, occurred_on
+
+),
+
+{{ engagement_entity_periods('events', 'events_daily', 'month') }},
+
+daily_activity as (
+
+    select
+        'calendar' as period_kind,
+        cast({{ dbt.date_trunc('month', 'events_daily.occurred_on') }} as date) as period_start,
+        events_daily.*
+    from events_daily
+
+    union all
+
+    select
+        'trailing' as period_kind,
+        as_of.window_start as period_start,
+        events_daily.*
+    from events_daily
+    cross join as_of
+    where events_daily.occurred_on >= as_of.window_start
 
 ),
 

@@ -25,9 +25,9 @@ events as {{ engagement_inline_cte() }} (
 
 ),
 
-{{ engagement_entity_periods('events', 'quarter', 91) }},
+{{ engagement_as_of(91) }},
 
-events_in_scope as {{ engagement_inline_cte() }} (
+events_scoped as {{ engagement_inline_cte() }} (
 
     select
         events.entity_id,
@@ -47,53 +47,67 @@ events_in_scope as {{ engagement_inline_cte() }} (
             when events.event_type = {{ engagement_string_literal('absence_recorded') }}
                 then {{ engagement_safe_to_number('events.property__days') }}
         end as absence_recorded__days__number,
-        'calendar' as period_kind,
-        cast({{ dbt.date_trunc('quarter', 'events.occurred_on') }} as date) as period_start
+        case when events.is_in_scope then 1 else 0 end as is_in_scope
     from events
     cross join as_of
     where events.occurred_on <= as_of.as_of_date
 
+),
+
+events_in_scope as {{ engagement_inline_cte() }} (
+
+    select
+        events_scoped.*,
+        'calendar' as period_kind,
+        cast({{ dbt.date_trunc('quarter', 'events_scoped.occurred_on') }} as date) as period_start
+    from events_scoped
+
     union all
 
     select
-        events.entity_id,
-        events.event_id,
-        events.event_type,
-        events.occurred_at,
-        events.occurred_on,
-        case
-            when events.event_type = {{ engagement_string_literal('survey_answered') }}
-                then case when {{ engagement_safe_to_number('events.property__answer') }} >= 1 and {{ engagement_safe_to_number('events.property__answer') }} <= 5 then {{ engagement_safe_to_number('events.property__answer') }} end
-        end as survey_answered__answer__on_scale,
-        case
-            when events.event_type = {{ engagement_string_literal('recognition_received') }}
-                then events.event_id
-        end as recognitions__event,
-        case
-            when events.event_type = {{ engagement_string_literal('absence_recorded') }}
-                then {{ engagement_safe_to_number('events.property__days') }}
-        end as absence_recorded__days__number,
+        events_scoped.*,
         'trailing' as period_kind,
         as_of.window_start as period_start
-    from events
+    from events_scoped
     cross join as_of
-    where events.occurred_on between as_of.window_start and as_of.as_of_date
+    where events_scoped.occurred_on >= as_of.window_start
 
 ),
 
-daily_activity as (
+events_daily as (
 
     select
         entity_id,
-        period_kind,
-        period_start,
         occurred_on,
         sum(survey_answered__answer__on_scale) as survey_answered__answer__on_scale__sum,
         count(survey_answered__answer__on_scale) as survey_answered__answer__on_scale__count,
         count(recognitions__event) as recognitions__event__count,
-        sum(absence_recorded__days__number) as absence_recorded__days__number__sum
-    from events_in_scope
-    group by entity_id, period_kind, period_start, occurred_on
+        sum(absence_recorded__days__number) as absence_recorded__days__number__sum,
+        max(is_in_scope) as is_in_scope
+    from events_scoped
+    group by entity_id, occurred_on
+
+),
+
+{{ engagement_entity_periods('events', 'events_daily', 'quarter') }},
+
+daily_activity as (
+
+    select
+        'calendar' as period_kind,
+        cast({{ dbt.date_trunc('quarter', 'events_daily.occurred_on') }} as date) as period_start,
+        events_daily.*
+    from events_daily
+
+    union all
+
+    select
+        'trailing' as period_kind,
+        as_of.window_start as period_start,
+        events_daily.*
+    from events_daily
+    cross join as_of
+    where events_daily.occurred_on >= as_of.window_start
 
 ),
 

@@ -22,9 +22,9 @@ events as {{ engagement_inline_cte() }} (
 
 ),
 
-{{ engagement_entity_periods('events', 'week', 28) }},
+{{ engagement_as_of(28) }},
 
-events_in_scope as {{ engagement_inline_cte() }} (
+events_scoped as {{ engagement_inline_cte() }} (
 
     select
         events.entity_id,
@@ -45,54 +45,67 @@ events_in_scope as {{ engagement_inline_cte() }} (
                 then events.event_id
         end as demos_attended__event,
         events.occurred_on as days_since_last_touch__on,
-        'calendar' as period_kind,
-        cast({{ dbt.date_trunc('week', 'events.occurred_on') }} as date) as period_start
+        case when events.is_in_scope then 1 else 0 end as is_in_scope
     from events
     cross join as_of
     where events.occurred_on <= as_of.as_of_date
 
+),
+
+events_in_scope as {{ engagement_inline_cte() }} (
+
+    select
+        events_scoped.*,
+        'calendar' as period_kind,
+        cast({{ dbt.date_trunc('week', 'events_scoped.occurred_on') }} as date) as period_start
+    from events_scoped
+
     union all
 
     select
-        events.entity_id,
-        events.event_id,
-        events.event_type,
-        events.occurred_at,
-        events.occurred_on,
-        case
-            when events.event_type = {{ engagement_string_literal('email_opened') }}
-                then events.event_id
-        end as emails_opened__event,
-        case
-            when events.event_type = {{ engagement_string_literal('meeting_attended') }}
-                then events.event_id
-        end as meetings_attended__event,
-        case
-            when events.event_type = {{ engagement_string_literal('demo_attended') }}
-                then events.event_id
-        end as demos_attended__event,
-        events.occurred_on as days_since_last_touch__on,
+        events_scoped.*,
         'trailing' as period_kind,
         as_of.window_start as period_start
-    from events
+    from events_scoped
     cross join as_of
-    where events.occurred_on between as_of.window_start and as_of.as_of_date
+    where events_scoped.occurred_on >= as_of.window_start
 
 ),
 
-daily_activity as (
+events_daily as (
 
     select
         entity_id,
-        period_kind,
-        period_start,
         occurred_on,
         count(emails_opened__event) as emails_opened__event__count,
         count(meetings_attended__event) as meetings_attended__event__count,
         count(demos_attended__event) as demos_attended__event__count,
-        max(days_since_last_touch__on) as days_since_last_touch__on
-    from events_in_scope
-    group by entity_id, period_kind, period_start, occurred_on
+        max(days_since_last_touch__on) as days_since_last_touch__on,
+        max(is_in_scope) as is_in_scope
+    from events_scoped
+    group by entity_id, occurred_on
+
+),
+
+{{ engagement_entity_periods('events', 'events_daily', 'week') }},
+
+daily_activity as (
+
+    select
+        'calendar' as period_kind,
+        cast({{ dbt.date_trunc('week', 'events_daily.occurred_on') }} as date) as period_start,
+        events_daily.*
+    from events_daily
+
+    union all
+
+    select
+        'trailing' as period_kind,
+        as_of.window_start as period_start,
+        events_daily.*
+    from events_daily
+    cross join as_of
+    where events_daily.occurred_on >= as_of.window_start
 
 ),
 

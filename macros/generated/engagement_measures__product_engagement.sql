@@ -23,7 +23,7 @@ events as {{ engagement_inline_cte() }} (
 
 ),
 
-{{ engagement_entity_periods('events', 'month', 30) }},
+{{ engagement_as_of(30) }},
 
 allowed__key_feature_share as (
 
@@ -33,7 +33,7 @@ allowed__key_feature_share as (
 
 ),
 
-events_in_scope as {{ engagement_inline_cte() }} (
+events_scoped as {{ engagement_inline_cte() }} (
 
     select
         events.entity_id,
@@ -44,8 +44,7 @@ events_in_scope as {{ engagement_inline_cte() }} (
         events.user_id as users_gained__member,
         allowed__key_feature_share.allowed_value as key_feature_share__value,
         {{ dbt.concat(["events.user_id", "'|'", "cast(events.occurred_on as " ~ dbt.type_string() ~ ")"]) }} as dau_over_mau__member_day,
-        'calendar' as period_kind,
-        cast({{ dbt.date_trunc('month', 'events.occurred_on') }} as date) as period_start
+        case when events.is_in_scope then 1 else 0 end as is_in_scope
     from events
     cross join as_of
     left join allowed__key_feature_share
@@ -54,39 +53,59 @@ events_in_scope as {{ engagement_inline_cte() }} (
             and lower(events.property__feature) = allowed__key_feature_share.allowed_value
     where events.occurred_on <= as_of.as_of_date
 
+),
+
+events_in_scope as {{ engagement_inline_cte() }} (
+
+    select
+        events_scoped.*,
+        'calendar' as period_kind,
+        cast({{ dbt.date_trunc('month', 'events_scoped.occurred_on') }} as date) as period_start
+    from events_scoped
+
     union all
 
     select
-        events.entity_id,
-        events.event_id,
-        events.event_type,
-        events.occurred_at,
-        events.occurred_on,
-        events.user_id as users_gained__member,
-        allowed__key_feature_share.allowed_value as key_feature_share__value,
-        {{ dbt.concat(["events.user_id", "'|'", "cast(events.occurred_on as " ~ dbt.type_string() ~ ")"]) }} as dau_over_mau__member_day,
+        events_scoped.*,
         'trailing' as period_kind,
         as_of.window_start as period_start
-    from events
+    from events_scoped
     cross join as_of
-    left join allowed__key_feature_share
-        on
-            events.event_type = {{ engagement_string_literal('feature_used') }}
-            and lower(events.property__feature) = allowed__key_feature_share.allowed_value
-    where events.occurred_on between as_of.window_start and as_of.as_of_date
+    where events_scoped.occurred_on >= as_of.window_start
 
 ),
+
+events_daily as (
+
+    select
+        entity_id,
+        occurred_on,
+        count(*) as events__count,
+        max(is_in_scope) as is_in_scope
+    from events_scoped
+    group by entity_id, occurred_on
+
+),
+
+{{ engagement_entity_periods('events', 'events_daily', 'month') }},
 
 daily_activity as (
 
     select
-        entity_id,
-        period_kind,
-        period_start,
-        occurred_on,
-        count(*) as events__count
-    from events_in_scope
-    group by entity_id, period_kind, period_start, occurred_on
+        'calendar' as period_kind,
+        cast({{ dbt.date_trunc('month', 'events_daily.occurred_on') }} as date) as period_start,
+        events_daily.*
+    from events_daily
+
+    union all
+
+    select
+        'trailing' as period_kind,
+        as_of.window_start as period_start,
+        events_daily.*
+    from events_daily
+    cross join as_of
+    where events_daily.occurred_on >= as_of.window_start
 
 ),
 

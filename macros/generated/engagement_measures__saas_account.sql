@@ -24,9 +24,9 @@ events as {{ engagement_inline_cte() }} (
 
 ),
 
-{{ engagement_entity_periods('events', 'month', 30) }},
+{{ engagement_as_of(30) }},
 
-events_in_scope as {{ engagement_inline_cte() }} (
+events_scoped as {{ engagement_inline_cte() }} (
 
     select
         events.entity_id,
@@ -48,53 +48,65 @@ events_in_scope as {{ engagement_inline_cte() }} (
                 then events.occurred_on
         end as account_login_days__on,
         events.occurred_on as days_inactive__on,
-        'calendar' as period_kind,
-        cast({{ dbt.date_trunc('month', 'events.occurred_on') }} as date) as period_start
+        case when events.is_in_scope then 1 else 0 end as is_in_scope
     from events
     cross join as_of
     where events.occurred_on <= as_of.as_of_date
 
+),
+
+events_in_scope as {{ engagement_inline_cte() }} (
+
+    select
+        events_scoped.*,
+        'calendar' as period_kind,
+        cast({{ dbt.date_trunc('month', 'events_scoped.occurred_on') }} as date) as period_start
+    from events_scoped
+
     union all
 
     select
-        events.entity_id,
-        events.event_id,
-        events.event_type,
-        events.occurred_at,
-        events.occurred_on,
-        case
-            when events.event_type = {{ engagement_string_literal('seats_updated') }}
-                then {{ engagement_safe_to_number('events.property__seats_used') }}
-        end as seats_updated__seats_used__number,
-        case
-            when events.event_type = {{ engagement_string_literal('seats_updated') }}
-                then {{ engagement_safe_to_number('events.property__seats_purchased') }}
-        end as seats_updated__seats_purchased__number,
-        events.user_id as active_users__member,
-        case
-            when events.event_type = {{ engagement_string_literal('login') }}
-                then events.occurred_on
-        end as account_login_days__on,
-        events.occurred_on as days_inactive__on,
+        events_scoped.*,
         'trailing' as period_kind,
         as_of.window_start as period_start
-    from events
+    from events_scoped
     cross join as_of
-    where events.occurred_on between as_of.window_start and as_of.as_of_date
+    where events_scoped.occurred_on >= as_of.window_start
 
 ),
+
+events_daily as (
+
+    select
+        entity_id,
+        occurred_on,
+        max(account_login_days__on) as account_login_days__on,
+        max(days_inactive__on) as days_inactive__on,
+        max(is_in_scope) as is_in_scope
+    from events_scoped
+    group by entity_id, occurred_on
+
+),
+
+{{ engagement_entity_periods('events', 'events_daily', 'month') }},
 
 daily_activity as (
 
     select
-        entity_id,
-        period_kind,
-        period_start,
-        occurred_on,
-        max(account_login_days__on) as account_login_days__on,
-        max(days_inactive__on) as days_inactive__on
-    from events_in_scope
-    group by entity_id, period_kind, period_start, occurred_on
+        'calendar' as period_kind,
+        cast({{ dbt.date_trunc('month', 'events_daily.occurred_on') }} as date) as period_start,
+        events_daily.*
+    from events_daily
+
+    union all
+
+    select
+        'trailing' as period_kind,
+        as_of.window_start as period_start,
+        events_daily.*
+    from events_daily
+    cross join as_of
+    where events_daily.occurred_on >= as_of.window_start
 
 ),
 

@@ -26,7 +26,7 @@ events as {{ engagement_inline_cte() }} (
 
 ),
 
-{{ engagement_entity_periods('events', 'month', 30) }},
+{{ engagement_as_of(30) }},
 
 allowed__features_adopted as (
 
@@ -36,7 +36,7 @@ allowed__features_adopted as (
 
 ),
 
-events_in_scope as {{ engagement_inline_cte() }} (
+events_scoped as {{ engagement_inline_cte() }} (
 
     select
         events.entity_id,
@@ -64,8 +64,7 @@ events_in_scope as {{ engagement_inline_cte() }} (
                 or events.event_type = {{ engagement_string_literal('ticket_resolved') }}
                 then events.property__ticket_id
         end as open_tickets__key,
-        'calendar' as period_kind,
-        cast({{ dbt.date_trunc('month', 'events.occurred_on') }} as date) as period_start
+        case when events.is_in_scope then 1 else 0 end as is_in_scope
     from events
     cross join as_of
     left join allowed__features_adopted
@@ -74,59 +73,62 @@ events_in_scope as {{ engagement_inline_cte() }} (
             and lower(events.property__feature) = allowed__features_adopted.allowed_value
     where events.occurred_on <= as_of.as_of_date
 
+),
+
+events_in_scope as {{ engagement_inline_cte() }} (
+
+    select
+        events_scoped.*,
+        'calendar' as period_kind,
+        cast({{ dbt.date_trunc('month', 'events_scoped.occurred_on') }} as date) as period_start
+    from events_scoped
+
     union all
 
     select
-        events.entity_id,
-        events.event_id,
-        events.event_type,
-        events.occurred_at,
-        events.occurred_on,
-        case
-            when events.event_type = {{ engagement_string_literal('login') }}
-                then events.occurred_on
-        end as login_days__on,
-        allowed__features_adopted.allowed_value as features_adopted__value,
-        case
-            when events.event_type = {{ engagement_string_literal('session_end') }}
-                then {{ engagement_safe_to_number('events.property__duration_seconds') }}
-        end as session_end__duration_seconds__number,
-        events.occurred_on as days_inactive__on,
-        case
-            when events.event_type = {{ engagement_string_literal('nps_response') }}
-                then {{ engagement_safe_to_number('events.property__score') }}
-        end as nps_response__score__number,
-        case
-            when
-                events.event_type = {{ engagement_string_literal('ticket_opened') }}
-                or events.event_type = {{ engagement_string_literal('ticket_resolved') }}
-                then events.property__ticket_id
-        end as open_tickets__key,
+        events_scoped.*,
         'trailing' as period_kind,
         as_of.window_start as period_start
-    from events
+    from events_scoped
     cross join as_of
-    left join allowed__features_adopted
-        on
-            events.event_type = {{ engagement_string_literal('feature_used') }}
-            and lower(events.property__feature) = allowed__features_adopted.allowed_value
-    where events.occurred_on between as_of.window_start and as_of.as_of_date
+    where events_scoped.occurred_on >= as_of.window_start
 
 ),
 
-daily_activity as (
+events_daily as (
 
     select
         entity_id,
-        period_kind,
-        period_start,
         occurred_on,
         max(login_days__on) as login_days__on,
         count(session_end__duration_seconds__number) as session_end__duration_seconds__number__count,
         sum(session_end__duration_seconds__number) as session_end__duration_seconds__number__sum,
-        max(days_inactive__on) as days_inactive__on
-    from events_in_scope
-    group by entity_id, period_kind, period_start, occurred_on
+        max(days_inactive__on) as days_inactive__on,
+        max(is_in_scope) as is_in_scope
+    from events_scoped
+    group by entity_id, occurred_on
+
+),
+
+{{ engagement_entity_periods('events', 'events_daily', 'month') }},
+
+daily_activity as (
+
+    select
+        'calendar' as period_kind,
+        cast({{ dbt.date_trunc('month', 'events_daily.occurred_on') }} as date) as period_start,
+        events_daily.*
+    from events_daily
+
+    union all
+
+    select
+        'trailing' as period_kind,
+        as_of.window_start as period_start,
+        events_daily.*
+    from events_daily
+    cross join as_of
+    where events_daily.occurred_on >= as_of.window_start
 
 ),
 
