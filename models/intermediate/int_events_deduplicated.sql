@@ -8,14 +8,16 @@
     without an event_id are parsed apart and ranked, so the sort touches them alone.
 
     Narrow: a row carries only what its outcome needs, the clean columns (clean rows) or the raw
-    text (rejected rows), the other side null; loaded_at and event_row_key are kept for every row.
+    text (rejected rows), the other side null; loaded_at is kept for every row, event_row_key for the
+    rejected ones (a clean row's key is `id:`, its event_id and `#c1`: not written twice).
 
     Incremental (README "Incremental runs"): a run parses only the new raw rows, those loaded at
     or after the watermark (the latest loaded_at already here, capped at this run's start) minus
     var engagement__lookback_hours, plus every row without a valid loaded_at, plus every earlier
     copy of their event_ids, so that each event_id's copies are decided together exactly as a full
-    build decides them. Their previous outcomes are deleted by event_row_key and replaced
-    (delete+insert). event_row_key is a row_key (a set of raw rows that is either wholly in a run or
+    build decides them. Their previous outcomes are deleted and replaced (the strategy
+    engagement_raw_rows: by event_id for clean rows, by event_row_key for rejected ones). event_row_key
+    is a row_key (a set of raw rows that is either wholly in a run or
     wholly out of it: all copies of an event_id; rows without an event_id by their raw loaded_at
     text) and the row's number in it; a run that reads a row_key again reads all its rows, old and
     new, and numbers them 1..n again, so its keys cover every key the row_key had before: each old
@@ -26,8 +28,7 @@
 -#}
 {{ config(
     materialized=('table' if target.type == 'spark' else 'incremental'),
-    incremental_strategy='delete+insert',
-    unique_key='event_row_key',
+    incremental_strategy='engagement_raw_rows',
     on_schema_change='fail',
 ) }}
 {#- the raw columns joined with '|', nulls as '<null>': the fingerprint that breaks ties between copies -#}
@@ -267,14 +268,16 @@ final as (
         {%- endfor %}
         -- every row: the watermark of incremental runs
         loaded_at,
-        -- every row: its key, row_key and the row's place in it (a valid row: its copy rank, 1 when
-        -- alone; a row staging rejected: its number among those), no hashing; an incremental run
-        -- numbers a row_key's rows again with all of them, as a full build does
-        {{ dbt.concat([
+        -- a rejected row: its key, row_key and the row's place in it (a copy: its copy rank; a row
+        -- staging rejected: its number among those), no hashing; an incremental run numbers a
+        -- row_key's rows again with all of them, as a full build does. Null on a clean row, whose key
+        -- is its event_id's with `#c1` (the kept copy is the first): a 10M-row build wrote every
+        -- event_id twice, 2.3 s of its write
+        case when final_reject_reason is not null then {{ dbt.concat([
             "row_key", "'#'",
             "row_kind",
             "cast(coalesce(copy_rank, rejected_rank, 1) as " ~ dbt.type_string() ~ ")"
-        ]) }} as event_row_key
+        ]) }} end as event_row_key
     from keyed
 
 )

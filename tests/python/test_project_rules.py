@@ -106,12 +106,14 @@ class Graph:
         unique, not_null = set(), set()
         for test in self.tests_on(uid):
             metadata = test.get("test_metadata") or {}
-            if metadata.get("namespace") or not test.get("column_name"):
+            # a column's test, or a model's test on an expression (int_events_deduplicated's key)
+            column = test.get("column_name") or (metadata.get("kwargs") or {}).get("column_name")
+            if metadata.get("namespace") or not column:
                 continue  # a package's or the project's own test (engagement_unique_combination) does not count
             if metadata.get("name") == "unique":
-                unique.add(test["column_name"])
+                unique.add(column)
             elif metadata.get("name") == "not_null":
-                not_null.add(test["column_name"])
+                not_null.add(column)
         if node["config"].get("contract", {}).get("enforced"):
             for column, spec in node["columns"].items():
                 if any(constraint["type"] == "not_null" for constraint in spec.get("constraints", [])):
