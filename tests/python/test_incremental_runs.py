@@ -18,6 +18,7 @@ import os
 import random
 from pathlib import Path
 
+import duckdb
 import pytest
 from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
@@ -164,6 +165,40 @@ def test_a_load_later_than_the_lookback_fails_the_build_and_a_full_refresh_repai
     assert [failure for failure in failures if failure.startswith("assert_raw_events_all_accounted_for")], failures
     build(project, events, {"as_of_date": "2025-03-20"}, *ALL_BUT_UNIT_TESTS, "--full-refresh")
     assert project.query("select count(*) from fct_events where event_id = 'too_late'") == [(1,)]
+
+
+def test_an_events_layer_of_the_release_before_is_continued_without_a_rebuild(tmp_path, dbt_env):
+    """The release before stored event_row_key on clean rows too; this one stores it on rejected rows
+    only and replaces clean rows by event_id. An incremental run on the older table must place every
+    row as a full build does: no clean row left beside its replacement (the build's unique test on
+    the key expression would fail), none lost."""
+    rows = read_events(FIXTURES_DIR / "integration" / "raw_events.csv")
+    batches = in_batches(rows, 3, random.Random(5))
+    (tmp_path / "incremental").mkdir()
+    (tmp_path / "full").mkdir()
+    incremental = DbtProject(PROJECT_DIR, tmp_path / "incremental", full_refresh=False)
+    full = DbtProject(PROJECT_DIR, tmp_path / "full")
+    dbt_vars = {"as_of_date": "2025-03-20"}
+    events = incremental.work_dir / "events.csv"
+    build(incremental, write_events(events, batches[0]), dbt_vars, *ALL_BUT_UNIT_TESTS)
+
+    def keys_on_clean_rows(sql: str) -> int:
+        with duckdb.connect(str(incremental.database)) as connection:
+            connection.execute(sql)
+            return connection.execute("select count(*) from int_events_deduplicated"
+                                      " where reject_reason is null and event_row_key is not null").fetchone()[0]
+
+    # the older table: a clean row's key written out
+    assert keys_on_clean_rows("update int_events_deduplicated set event_row_key = 'id:' || event_id || '#c1'"
+                              " where reject_reason is null") > 0
+    build(incremental, write_events(events, batches[0] + batches[1]), dbt_vars, *ALL_BUT_UNIT_TESTS)
+    build(incremental, write_events(events, batches[0] + batches[1] + batches[2]), dbt_vars, *ALL_BUT_UNIT_TESTS)
+    # the clean rows the runs did not read again keep their written key; the same rows otherwise
+    assert keys_on_clean_rows("update int_events_deduplicated set event_row_key = null where reject_reason is null") == 0
+    build(full, write_events(full.work_dir / "events.csv", batches[0] + batches[1] + batches[2]), dbt_vars,
+          *ALL_BUT_UNIT_TESTS)
+    problems = differences(incremental, full)
+    assert not problems, "\n".join(problems)
 
 
 @pytest.fixture(scope="module")
