@@ -420,13 +420,7 @@ class Generator:
                           f"    from events\n    cross join as_of\n{joins}"
                           f"    where events.occurred_on <= as_of.as_of_date", inline=True))
         # each event in its calendar period, and again in the trailing window when it falls in it
-        scope = (f"    select\n        events_scoped.*,\n        'calendar' as period_kind,\n"
-                 f"        {self.truncate('events_scoped.occurred_on')} as period_start\n"
-                 f"    from events_scoped\n\n    union all\n\n"
-                 f"    select\n        events_scoped.*,\n        'trailing' as period_kind,\n"
-                 f"        as_of.window_start as period_start\n"
-                 f"    from events_scoped\n    cross join as_of\n"
-                 f"    where events_scoped.occurred_on >= as_of.window_start")
+        scope = f"    {{{{ engagement_period_rows('events_scoped', '{model.period}') }}}}"
         ctes.append(block("events_in_scope", scope, inline=True))
 
         # per entity and day first, once for both kinds of period: a period's totals then add up a few
@@ -438,12 +432,7 @@ class Generator:
                           + ",\n        ".join(daily + ["max(is_in_scope) as is_in_scope"])
                           + "\n    from events_scoped\n    group by entity_id, occurred_on"))
         ctes.append(f"{{{{ engagement_entity_periods('events', 'events_daily', '{model.period}') }}}}")
-        ctes.append(block("daily_activity", "    select\n        'calendar' as period_kind,\n"
-                          f"        {self.truncate('events_daily.occurred_on')} as period_start,\n"
-                          "        events_daily.*\n    from events_daily\n\n    union all\n\n"
-                          "    select\n        'trailing' as period_kind,\n        as_of.window_start as period_start,\n"
-                          "        events_daily.*\n    from events_daily\n    cross join as_of\n"
-                          "    where events_daily.occurred_on >= as_of.window_start"))
+        ctes.append(block("daily_activity", f"    {{{{ engagement_period_rows('events_daily', '{model.period}') }}}}"))
         key = "entity_id,\n        period_kind,\n        period_start"
         totals = "period_totals" if self.distincts else "period_activity"
         ctes.append(block(totals, f"    select\n        {key},\n        " + ",\n        ".join(aggregates)

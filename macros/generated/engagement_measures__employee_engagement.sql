@@ -56,21 +56,7 @@ events_scoped as {{ engagement_inline_cte() }} (
 
 events_in_scope as {{ engagement_inline_cte() }} (
 
-    select
-        events_scoped.*,
-        'calendar' as period_kind,
-        cast({{ dbt.date_trunc('quarter', 'events_scoped.occurred_on') }} as date) as period_start
-    from events_scoped
-
-    union all
-
-    select
-        events_scoped.*,
-        'trailing' as period_kind,
-        as_of.window_start as period_start
-    from events_scoped
-    cross join as_of
-    where events_scoped.occurred_on >= as_of.window_start
+    {{ engagement_period_rows('events_scoped', 'quarter') }}
 
 ),
 
@@ -93,21 +79,7 @@ events_daily as (
 
 daily_activity as (
 
-    select
-        'calendar' as period_kind,
-        cast({{ dbt.date_trunc('quarter', 'events_daily.occurred_on') }} as date) as period_start,
-        events_daily.*
-    from events_daily
-
-    union all
-
-    select
-        'trailing' as period_kind,
-        as_of.window_start as period_start,
-        events_daily.*
-    from events_daily
-    cross join as_of
-    where events_daily.occurred_on >= as_of.window_start
+    {{ engagement_period_rows('events_daily', 'quarter') }}
 
 ),
 
