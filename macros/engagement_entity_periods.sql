@@ -35,8 +35,8 @@ as_of as (
     `events` is the name of a CTE with entity_id, group_id, event_id, occurred_at, occurred_on,
     account_id and is_in_scope; `days` the name of a CTE of its rows up to the as-of date, one per
     entity and day, with entity_id, occurred_on and is_in_scope (1 when an event of the day is in the
-    model's scope, else 0): the bounds and each period's last event are read from the days, a tenth of
-    the events' rows.
+    model's scope, else 0): the bounds and each period's last event are read from the days (4.4M
+    rows for the bench's 9.7M clean events), which the measures group anyway.
 #}
 {% macro engagement_entity_periods(events, days, period) -%}
 {%- if period not in ['week', 'month', 'quarter'] -%}
