@@ -92,7 +92,12 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.handwritten:
         template = (BENCH_DIR / "handwritten_scores.sql").read_text()
-        sql = string.Template(template).safe_substitute(events=str(args.events), seeds=str(BENCH_DIR.parent / "seeds"))
+        # the same rules folder the bench gives it (the seeds plus saas_customer's declaration as CSVs)
+        sys.path.insert(0, str(BENCH_DIR))
+        from contenders import rules_dir
+
+        seeds = rules_dir(Path(tempfile.mkdtemp(prefix="profile_rules_")))
+        sql = string.Template(template).safe_substitute(events=str(args.events), seeds=str(seeds))
         sql = "create temp table profiled as " + sql.split(" as\n", 1)[1]
         connection = duckdb.connect()
     elif args.sql_file and args.database:

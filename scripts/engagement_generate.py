@@ -147,6 +147,10 @@ class Generator:
         self.ctes: list[str] = []
         self.period_joins: list[str] = []
         self.carried: list[str] = []
+        # an incremental run's state at the period before the first it rescores, read from the
+        # table's row of that period (the carried measures are their own state): (column, its
+        # expression over the stored row, its type on a full build, where the state is empty)
+        self.state: list[tuple[str, str, str]] = []
         self.values: dict[str, str] = {}  # measure -> its expression in calendar_measures / trailing rows
         self.as_of_kind: set[str] = set()  # measures the trailing window takes from the last calendar period
         self._shared: dict[str, str] = {}
@@ -264,7 +268,17 @@ class Generator:
         elif kind == "days_since_last_event":
             column = self.filtered(signal, "events.occurred_on", f"{measure}__on")
             self.aggregates.append(f"max({self.day_part('max', column)}) as {measure}__last_on")
-            self.carried.append(f"max(period_activity.{measure}__last_on) {running} as {measure}__last_on")
+            # the last such day so far: of the periods rescored, or the state's (the stored days
+            # counted back from the stored period's end) before them
+            latest = f"max(period_activity.{measure}__last_on) {running}"
+            self.carried.append(
+                f"case\n            when rescore_state.{measure}__last_on is null or {latest}"
+                f" >= rescore_state.{measure}__last_on\n                then {latest}\n"
+                f"            else rescore_state.{measure}__last_on\n        end as {measure}__last_on")
+            days = f"'-1 * cast(stored.' ~ adapter.quote('{measure}') ~ ' as ' ~ dbt.type_int() ~ ')'"
+            self.state.append((f"{measure}__last_on",
+                               f"cast({{{{ engagement_dateadd('day', {days}, 'stored.effective_end') }}}} as date)",
+                               "date"))
             self.values[measure] = (f"{{{{ dbt.datediff('carried_forward.{measure}__last_on', "
                                     f"'carried_forward.effective_end', 'day') }}}}")
             self.as_of_kind.add(measure)
@@ -284,26 +298,50 @@ class Generator:
             )
             self.carried.append(f"{ranked}.latest_value as {measure}__in_period")
             self.carried.append(f"count({ranked}.latest_value) {running} as {measure}__answers_so_far")
-            # the latest value so far is the one of the last period that had one
-            self.values[measure] = (f"max(carried_forward.{measure}__in_period) over (\n"
-                                    f"            partition by carried_forward.entity_id, "
-                                    f"carried_forward.{measure}__answers_so_far\n        )")
+            self.carried.append(f"rescore_state.{measure}__before")
+            self.state.append((f"{measure}__before", f"stored.{ident(measure)}", "{{ engagement_type_double() }}"))
+            # the latest value so far is the one of the last period that had one, or before the
+            # first period rescored had one, the state's
+            self.values[measure] = (f"case\n            when carried_forward.{measure}__answers_so_far = 0"
+                                    f" then carried_forward.{measure}__before\n"
+                                    f"            else max(carried_forward.{measure}__in_period) over (\n"
+                                    f"                partition by carried_forward.entity_id, "
+                                    f"carried_forward.{measure}__answers_so_far\n            )\n        end")
             self.as_of_kind.add(measure)
         elif kind == "open_items":
             key, items, changes = f"{measure}__key", f"items__{measure}", f"item_changes__{measure}"
-            self.scope_column(
-                f"case\n            when\n                {self.type_filter(params['event_type'])}\n"
-                f"                or {self.type_filter(params['close_event_type'])}\n"
-                f"                then {self.prop(params['key_property'])}\n        end", key)
-            opened = self.type_filter(params["event_type"], "events_in_scope")
-            closed = self.type_filter(params["close_event_type"], "events_in_scope")
+            item_events = f"item_events__{measure}"
+            key_expression = (f"case\n            when\n                {self.type_filter(params['event_type'])}\n"
+                              f"                or {self.type_filter(params['close_event_type'])}\n"
+                              f"                then {self.prop(params['key_property'])}\n        end")
+            self.scope_column(key_expression, key)
+            opened = self.type_filter(params["event_type"], item_events)
+            closed = self.type_filter(params["close_event_type"], item_events)
             truncate = self.truncate
+            # an item's opening and closing are over all its events: on an incremental run, every
+            # event (of any day) of the items the events read name
             self.ctes.append(
-                f"{items} as (\n\n    select\n        entity_id,\n        {key} as item_key,\n"
+                f"{item_events} as (\n\n    {{% if rescore -%}}\n"
+                f"    select\n        events.entity_id,\n        events.event_type,\n        events.occurred_on,\n"
+                f"        {key_expression.replace(chr(10), chr(10) + '    ')} as item_key\n"
+                f"    from events\n    cross join as_of\n    inner join (\n"
+                f"        select distinct\n            entity_id,\n            {key} as item_key\n"
+                f"        from events_scoped\n        where {key} is not null\n    ) as items_read\n"
+                f"        on\n            events.entity_id = items_read.entity_id\n"
+                f"            and {self.prop(params['key_property'])} = items_read.item_key\n"
+                f"    where\n        events.occurred_on <= as_of.as_of_date\n"
+                f"        and ({self.type_filter(params['event_type'])} or {self.type_filter(params['close_event_type'])})\n"
+                f"    {{%- else -%}}\n"
+                f"    select\n        entity_id,\n        event_type,\n        occurred_on,\n        {key} as item_key\n"
+                f"    from events_in_scope\n    where period_kind = 'calendar' and {key} is not null\n"
+                f"    {{%- endif %}}\n\n)"
+            )
+            self.ctes.append(
+                f"{items} as (\n\n    select\n        entity_id,\n        item_key,\n"
                 f"        min(\n            case when {opened} then occurred_on end\n        ) as opened_on,\n"
                 f"        min(\n            case when {closed} then occurred_on end\n        ) as closed_on\n"
-                f"    from events_in_scope\n    where period_kind = 'calendar' and {key} is not null\n"
-                f"    group by entity_id, {key}\n\n)"
+                f"    from {item_events}\n"
+                f"    group by entity_id, item_key\n\n)"
             )
             # open from the period it was opened until the period of its first closing: +1 there, -1 here
             self.ctes.append(
@@ -322,7 +360,10 @@ class Generator:
                 f"left join {changes}\n        on\n            periods.entity_id = {changes}.entity_id\n"
                 f"            and periods.period_start = {changes}.period_start"
             )
-            self.carried.append(f"sum(coalesce({changes}.open_change, 0)) {running} as {ident(measure)}")
+            # open so far: the state's before the first period rescored, plus the changes since
+            self.carried.append(f"coalesce(rescore_state.{measure}__before, 0)\n"
+                                f"        + sum(coalesce({changes}.open_change, 0)) {running} as {ident(measure)}")
+            self.state.append((f"{measure}__before", f"stored.{ident(measure)}", "{{ engagement_type_double() }}"))
             self.values[measure] = f"carried_forward.{ident(measure)}"
             self.as_of_kind.add(measure)
         elif kind == "member_changes":
@@ -372,6 +413,52 @@ class Generator:
             default = ", 0" if kind in ZERO_WHEN_NONE else ""
             self.values[measure] = f"coalesce({activity}{default})" if default else activity
 
+    def previous_period(self) -> bool:
+        """Whether a period's measures read the period before's events (member changes)."""
+        return any(signal.kind == "member_changes" for signal in self.model.measures)
+
+    def rescore_ctes(self) -> list[str]:
+        """The CTEs of the periods rescored (macros/engagement_rescore.sql): rescore (the first period
+        rescored and the first day read; null on a full build), rescore_state (each entity's state at
+        the period before, read from the table; empty on a full build), and on an incremental run
+        entity_bounds (from every event), full_history_entities (entities new to the table whose
+        events start before the first day read: all their events are read) and events_read."""
+        state_columns = [("entity_id", "stored.entity_id", "{{ dbt.type_string() }}"),
+                         ("last_event_on", "stored.last_event_on", "date"), *self.state]
+        stored = ",\n        ".join(f"{expression} as {column}" for column, expression, _ in state_columns)
+        empty = ",\n        ".join(f"cast(null as {kind}) as {column}" for column, _, kind in state_columns)
+        before = self.step("rescore.rescore_from", -1)
+        state = ("rescore_state as (\n\n    -- each entity's state at the period before the first rescored: its row"
+                 " there (none on a full build)\n"
+                 "    {% if rescore -%}\n"
+                 f"    select\n        {stored}\n    from {{{{ this }}}} as stored\n    cross join rescore\n"
+                 f"    where stored.period_kind = 'calendar' and stored.period_start = {before}\n"
+                 "    {%- else -%}\n"
+                 f"    select\n        {empty}\n    from as_of\n    where 1 = 0\n"
+                 "    {%- endif %}\n\n)")
+        incremental = (
+            "{%- if rescore %},\n\n"
+            "entity_bounds as (\n\n"
+            "    -- every entity's first and last event up to the as-of date, from all its events\n"
+            "    select\n        events.entity_id,\n        min(events.occurred_on) as first_event_on,\n"
+            "        max(events.occurred_on) as last_event_on\n    from events\n    cross join as_of\n"
+            "    where events.occurred_on <= as_of.as_of_date\n    group by events.entity_id\n"
+            "    having max(case when events.is_in_scope then 1 else 0 end) = 1\n\n),\n\n"
+            "full_history_entities as (\n\n"
+            "    -- entities new to the table whose events start before the first day read\n"
+            "    select entity_bounds.entity_id\n    from entity_bounds\n    cross join rescore\n"
+            "    left join rescore_state\n        on entity_bounds.entity_id = rescore_state.entity_id\n"
+            "    where rescore_state.entity_id is null and entity_bounds.first_event_on < rescore.read_from\n\n),\n\n"
+            "events_read as {{ engagement_inline_cte() }} (\n\n"
+            "    select events.*\n    from events\n    cross join rescore\n"
+            "    where events.occurred_on >= rescore.read_from\n\n    union all\n\n"
+            "    select events.*\n    from events\n    inner join full_history_entities\n"
+            "        on events.entity_id = full_history_entities.entity_id\n    cross join rescore\n"
+            "    where events.occurred_on < rescore.read_from\n\n)"
+            "{%- endif %}"
+        )
+        return ["rescore as (\n\n    {{ engagement_rescore_bounds(rescore) }}\n\n)", state + incremental]
+
     def truncate(self, date_expression: str) -> str:
         return f"cast({{{{ dbt.date_trunc('{self.model.period}', '{date_expression}') }}}} as date)"
 
@@ -409,6 +496,7 @@ class Generator:
                       + f"    where {entity} is not null", inline=True)]
         ctes.append(f"{{{{ engagement_as_of({model.window_days}) }}}}")
         ctes += self.lookup_ctes
+        ctes += self.rescore_ctes()
 
         scope_columns = ["events.entity_id", "events.event_id", "events.event_type", "events.occurred_at",
                          "events.occurred_on"] + self.scope_columns
@@ -417,7 +505,8 @@ class Generator:
         columns = ",\n        ".join(scope_columns)
         # each event up to the as-of date once, with the values its measures read
         ctes.append(block("events_scoped", f"    select\n        {columns}\n"
-                          f"    from events\n    cross join as_of\n{joins}"
+                          "    from {% if rescore %}events_read as events{% else %}events{% endif %}\n"
+                          f"    cross join as_of\n{joins}"
                           f"    where events.occurred_on <= as_of.as_of_date", inline=True))
         # each event in its calendar period, and again in the trailing window when it falls in it
         scope = f"    {{{{ engagement_period_rows('events_scoped', '{model.period}') }}}}"
@@ -431,7 +520,7 @@ class Generator:
         ctes.append(block("events_daily", "    select\n        entity_id,\n        occurred_on,\n        "
                           + ",\n        ".join(daily + ["max(is_in_scope) as is_in_scope"])
                           + "\n    from events_scoped\n    group by entity_id, occurred_on"))
-        ctes.append(f"{{{{ engagement_entity_periods('events', 'events_daily', '{model.period}') }}}}")
+        ctes.append(f"{{{{ engagement_entity_periods('events', 'events_daily', '{model.period}', rescore) }}}}")
         ctes.append(block("daily_activity", f"    {{{{ engagement_period_rows('events_daily', '{model.period}') }}}}"))
         key = "entity_id,\n        period_kind,\n        period_start"
         totals = "period_totals" if self.distincts else "period_activity"
@@ -458,7 +547,8 @@ class Generator:
         carried = [f"periods.{column}" for column in period_columns]
         carried += [f"{self.values[m]} as {ident(m)}" for m in in_period]
         carried += self.carried
-        joins = "".join(f"    {join}\n" for join in [activity_join, *self.period_joins])
+        state_join = "left join rescore_state\n        on periods.entity_id = rescore_state.entity_id"
+        joins = "".join(f"    {join}\n" for join in [activity_join, *self.period_joins, state_join])
         ctes.append(block("carried_forward", "    select\n        " + ",\n        ".join(carried)
                           + f"\n    from periods\n{joins}    where periods.period_kind = 'calendar'"))
 
@@ -497,14 +587,23 @@ class Generator:
                  "measured.period_start", "measured.period_end", "measured.effective_end", "measured.as_of_date",
                  "measured.is_first_period", "measured.last_event_on"]
         final += [f"measured.{ident(m.measure)}" for m in model.measures]
-        ctes.append(block("final", "    select\n        " + ",\n        ".join(final) + "\n    from measured"))
+        # what the next incremental run continues from: the watermark of the events measured, and
+        # the version of the rules they were measured by
+        final += ["loaded.loaded_through", "rules.rules_version"]
+        ctes.append(block("loaded", "    {{ engagement_loaded_through() }}"))
+        ctes.append(block("rules", f"    {{{{ engagement_measures_rules_version('{model.name}') }}}}"))
+        ctes.append(block("final", "    select\n        " + ",\n        ".join(final)
+                          + "\n    from measured\n    cross join loaded\n    cross join rules"))
 
         description = (f"The measures of score model {model.name} per {model.entity_type} and {model.period} "
                        f"(and the trailing {model.window_days} days), a column per measure.")
         return (
             header(model.source)
             + f"\n{{# {description} #}}\n"
-            + f"{{% macro engagement_measures__{model.name}() -%}}\n\nwith\n\n"
+            + f"{{% macro engagement_measures__{model.name}() -%}}\n"
+            + "{#- an incremental run's first period rescored and first day read; none on a full build -#}\n"
+            + f"{{%- set rescore = engagement_rescore_from('{model.name}', '{model.period}', {model.window_days}, "
+            + f"{'true' if self.previous_period() else 'false'}) -%}}\n\nwith\n\n"
             + ",\n\n".join(ctes)
             + "\n\n" + KEYED_SELECT + "\n\n{%- endmacro %}\n"
         )
@@ -541,7 +640,15 @@ def render_model(model: ScoreModel, columns: dict[str, str] | None = None) -> st
 def render_model_file(model: ScoreModel) -> str:
     return (f"{{#- GENERATED by `scripts/engagement.py generate` from {model.source}; do not edit.\n"
             f"    What score model {model.name} measures, a row per entity and period: the SQL is in\n"
-            f"    macros/generated/engagement_measures__{model.name}.sql -#}}\n"
+            f"    macros/generated/engagement_measures__{model.name}.sql. Incremental on DuckDB and PostgreSQL:\n"
+            f"    a run rescores each entity's periods from the first it can have changed\n"
+            f"    (macros/engagement_rescore.sql); a table on Spark -#}}\n"
+            "{{ config(\n"
+            "    materialized=('table' if target.type == 'spark' else 'incremental'),\n"
+            "    incremental_strategy='engagement_rescore_periods',\n"
+            "    on_schema_change='sync_all_columns',\n"
+            ") }}\n"
+            "-- depends_on: {{ ref('int_events_deduplicated') }}\n"
             f"{{{{ engagement_measures__{model.name}() }}}}\n")
 
 

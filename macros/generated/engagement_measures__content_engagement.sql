@@ -2,6 +2,8 @@
 
 {# The measures of score model content_engagement per user and month (and the trailing 30 days), a column per measure. #}
 {% macro engagement_measures__content_engagement() -%}
+{#- an incremental run's first period rescored and first day read; none on a full build -#}
+{%- set rescore = engagement_rescore_from('content_engagement', 'month', 30, false) -%}
 
 with
 
@@ -24,6 +26,77 @@ events as {{ engagement_inline_cte() }} (
 ),
 
 {{ engagement_as_of(30) }},
+
+rescore as (
+
+    {{ engagement_rescore_bounds(rescore) }}
+
+),
+
+rescore_state as (
+
+    -- each entity's state at the period before the first rescored: its row there (none on a full build)
+    {% if rescore -%}
+    select
+        stored.entity_id as entity_id,
+        stored.last_event_on as last_event_on
+    from {{ this }} as stored
+    cross join rescore
+    where stored.period_kind = 'calendar' and stored.period_start = cast({{ engagement_dateadd('month', -1, 'rescore.rescore_from') }} as date)
+    {%- else -%}
+    select
+        cast(null as {{ dbt.type_string() }}) as entity_id,
+        cast(null as date) as last_event_on
+    from as_of
+    where 1 = 0
+    {%- endif %}
+
+){%- if rescore %},
+
+entity_bounds as (
+
+    -- every entity's first and last event up to the as-of date, from all its events
+    select
+        events.entity_id,
+        min(events.occurred_on) as first_event_on,
+        max(events.occurred_on) as last_event_on
+    from events
+    cross join as_of
+    where events.occurred_on <= as_of.as_of_date
+    group by events.entity_id
+    having max(case when events.is_in_scope then 1 else 0 end) = 1
+
+),
+
+full_history_entities as (
+
+    -- entities new to the table whose events start before the first day read
+    select entity_bounds.entity_id
+    from entity_bounds
+    cross join rescore
+    left join rescore_state
+        on entity_bounds.entity_id = rescore_state.entity_id
+    where rescore_state.entity_id is null and entity_bounds.first_event_on < rescore.read_from
+
+),
+
+events_read as {{ engagement_inline_cte() }} (
+
+    select events.*
+    from events
+    cross join rescore
+    where events.occurred_on >= rescore.read_from
+
+    union all
+
+    select events.*
+    from events
+    inner join full_history_entities
+        on events.entity_id = full_history_entities.entity_id
+    cross join rescore
+    where events.occurred_on < rescore.read_from
+
+){%- endif %},
 
 events_scoped as {{ engagement_inline_cte() }} (
 
@@ -50,7 +123,7 @@ events_scoped as {{ engagement_inline_cte() }} (
                 then events.event_id
         end as shares__event,
         case when events.is_in_scope then 1 else 0 end as is_in_scope
-    from events
+    from {% if rescore %}events_read as events{% else %}events{% endif %}
     cross join as_of
     where events.occurred_on <= as_of.as_of_date
 
@@ -78,7 +151,7 @@ events_daily as (
 
 ),
 
-{{ engagement_entity_periods('events', 'events_daily', 'month') }},
+{{ engagement_entity_periods('events', 'events_daily', 'month', rescore) }},
 
 daily_activity as (
 
@@ -125,6 +198,8 @@ carried_forward as (
             periods.entity_id = period_activity.entity_id
             and periods.period_kind = period_activity.period_kind
             and periods.period_start = period_activity.period_start
+    left join rescore_state
+        on periods.entity_id = rescore_state.entity_id
     where periods.period_kind = 'calendar'
 
 ),
@@ -199,6 +274,18 @@ measured as (
 
 ),
 
+loaded as (
+
+    {{ engagement_loaded_through() }}
+
+),
+
+rules as (
+
+    {{ engagement_measures_rules_version('content_engagement') }}
+
+),
+
 final as (
 
     select
@@ -218,8 +305,12 @@ final as (
         measured.{{ adapter.quote('avg_session_minutes') }},
         measured.{{ adapter.quote('articles_read') }},
         measured.{{ adapter.quote('articles_completed') }},
-        measured.{{ adapter.quote('shares') }}
+        measured.{{ adapter.quote('shares') }},
+        loaded.loaded_through,
+        rules.rules_version
     from measured
+    cross join loaded
+    cross join rules
 
 )
 

@@ -2,6 +2,8 @@
 
 {# The measures of score model employee_engagement per user and quarter (and the trailing 91 days), a column per measure. #}
 {% macro engagement_measures__employee_engagement() -%}
+{#- an incremental run's first period rescored and first day read; none on a full build -#}
+{%- set rescore = engagement_rescore_from('employee_engagement', 'quarter', 91, false) -%}
 
 with
 
@@ -27,6 +29,77 @@ events as {{ engagement_inline_cte() }} (
 
 {{ engagement_as_of(91) }},
 
+rescore as (
+
+    {{ engagement_rescore_bounds(rescore) }}
+
+),
+
+rescore_state as (
+
+    -- each entity's state at the period before the first rescored: its row there (none on a full build)
+    {% if rescore -%}
+    select
+        stored.entity_id as entity_id,
+        stored.last_event_on as last_event_on
+    from {{ this }} as stored
+    cross join rescore
+    where stored.period_kind = 'calendar' and stored.period_start = cast({{ engagement_dateadd('month', -3, 'rescore.rescore_from') }} as date)
+    {%- else -%}
+    select
+        cast(null as {{ dbt.type_string() }}) as entity_id,
+        cast(null as date) as last_event_on
+    from as_of
+    where 1 = 0
+    {%- endif %}
+
+){%- if rescore %},
+
+entity_bounds as (
+
+    -- every entity's first and last event up to the as-of date, from all its events
+    select
+        events.entity_id,
+        min(events.occurred_on) as first_event_on,
+        max(events.occurred_on) as last_event_on
+    from events
+    cross join as_of
+    where events.occurred_on <= as_of.as_of_date
+    group by events.entity_id
+    having max(case when events.is_in_scope then 1 else 0 end) = 1
+
+),
+
+full_history_entities as (
+
+    -- entities new to the table whose events start before the first day read
+    select entity_bounds.entity_id
+    from entity_bounds
+    cross join rescore
+    left join rescore_state
+        on entity_bounds.entity_id = rescore_state.entity_id
+    where rescore_state.entity_id is null and entity_bounds.first_event_on < rescore.read_from
+
+),
+
+events_read as {{ engagement_inline_cte() }} (
+
+    select events.*
+    from events
+    cross join rescore
+    where events.occurred_on >= rescore.read_from
+
+    union all
+
+    select events.*
+    from events
+    inner join full_history_entities
+        on events.entity_id = full_history_entities.entity_id
+    cross join rescore
+    where events.occurred_on < rescore.read_from
+
+){%- endif %},
+
 events_scoped as {{ engagement_inline_cte() }} (
 
     select
@@ -48,7 +121,7 @@ events_scoped as {{ engagement_inline_cte() }} (
                 then {{ engagement_safe_to_number('events.property__days') }}
         end as absence_recorded__days__number,
         case when events.is_in_scope then 1 else 0 end as is_in_scope
-    from events
+    from {% if rescore %}events_read as events{% else %}events{% endif %}
     cross join as_of
     where events.occurred_on <= as_of.as_of_date
 
@@ -75,7 +148,7 @@ events_daily as (
 
 ),
 
-{{ engagement_entity_periods('events', 'events_daily', 'quarter') }},
+{{ engagement_entity_periods('events', 'events_daily', 'quarter', rescore) }},
 
 daily_activity as (
 
@@ -119,6 +192,8 @@ carried_forward as (
             periods.entity_id = period_activity.entity_id
             and periods.period_kind = period_activity.period_kind
             and periods.period_start = period_activity.period_start
+    left join rescore_state
+        on periods.entity_id = rescore_state.entity_id
     where periods.period_kind = 'calendar'
 
 ),
@@ -191,6 +266,18 @@ measured as (
 
 ),
 
+loaded as (
+
+    {{ engagement_loaded_through() }}
+
+),
+
+rules as (
+
+    {{ engagement_measures_rules_version('employee_engagement') }}
+
+),
+
 final as (
 
     select
@@ -209,8 +296,12 @@ final as (
         measured.last_event_on,
         measured.{{ adapter.quote('survey_score') }},
         measured.{{ adapter.quote('recognitions') }},
-        measured.{{ adapter.quote('absence_days') }}
+        measured.{{ adapter.quote('absence_days') }},
+        loaded.loaded_through,
+        rules.rules_version
     from measured
+    cross join loaded
+    cross join rules
 
 )
 

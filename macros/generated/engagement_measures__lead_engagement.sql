@@ -2,6 +2,8 @@
 
 {# The measures of score model lead_engagement per user and week (and the trailing 28 days), a column per measure. #}
 {% macro engagement_measures__lead_engagement() -%}
+{#- an incremental run's first period rescored and first day read; none on a full build -#}
+{%- set rescore = engagement_rescore_from('lead_engagement', 'week', 28, false) -%}
 
 with
 
@@ -23,6 +25,79 @@ events as {{ engagement_inline_cte() }} (
 ),
 
 {{ engagement_as_of(28) }},
+
+rescore as (
+
+    {{ engagement_rescore_bounds(rescore) }}
+
+),
+
+rescore_state as (
+
+    -- each entity's state at the period before the first rescored: its row there (none on a full build)
+    {% if rescore -%}
+    select
+        stored.entity_id as entity_id,
+        stored.last_event_on as last_event_on,
+        cast({{ engagement_dateadd('day', '-1 * cast(stored.' ~ adapter.quote('days_since_last_touch') ~ ' as ' ~ dbt.type_int() ~ ')', 'stored.effective_end') }} as date) as days_since_last_touch__last_on
+    from {{ this }} as stored
+    cross join rescore
+    where stored.period_kind = 'calendar' and stored.period_start = cast({{ engagement_dateadd('day', -7, 'rescore.rescore_from') }} as date)
+    {%- else -%}
+    select
+        cast(null as {{ dbt.type_string() }}) as entity_id,
+        cast(null as date) as last_event_on,
+        cast(null as date) as days_since_last_touch__last_on
+    from as_of
+    where 1 = 0
+    {%- endif %}
+
+){%- if rescore %},
+
+entity_bounds as (
+
+    -- every entity's first and last event up to the as-of date, from all its events
+    select
+        events.entity_id,
+        min(events.occurred_on) as first_event_on,
+        max(events.occurred_on) as last_event_on
+    from events
+    cross join as_of
+    where events.occurred_on <= as_of.as_of_date
+    group by events.entity_id
+    having max(case when events.is_in_scope then 1 else 0 end) = 1
+
+),
+
+full_history_entities as (
+
+    -- entities new to the table whose events start before the first day read
+    select entity_bounds.entity_id
+    from entity_bounds
+    cross join rescore
+    left join rescore_state
+        on entity_bounds.entity_id = rescore_state.entity_id
+    where rescore_state.entity_id is null and entity_bounds.first_event_on < rescore.read_from
+
+),
+
+events_read as {{ engagement_inline_cte() }} (
+
+    select events.*
+    from events
+    cross join rescore
+    where events.occurred_on >= rescore.read_from
+
+    union all
+
+    select events.*
+    from events
+    inner join full_history_entities
+        on events.entity_id = full_history_entities.entity_id
+    cross join rescore
+    where events.occurred_on < rescore.read_from
+
+){%- endif %},
 
 events_scoped as {{ engagement_inline_cte() }} (
 
@@ -46,7 +121,7 @@ events_scoped as {{ engagement_inline_cte() }} (
         end as demos_attended__event,
         events.occurred_on as days_since_last_touch__on,
         case when events.is_in_scope then 1 else 0 end as is_in_scope
-    from events
+    from {% if rescore %}events_read as events{% else %}events{% endif %}
     cross join as_of
     where events.occurred_on <= as_of.as_of_date
 
@@ -73,7 +148,7 @@ events_daily as (
 
 ),
 
-{{ engagement_entity_periods('events', 'events_daily', 'week') }},
+{{ engagement_entity_periods('events', 'events_daily', 'week', rescore) }},
 
 daily_activity as (
 
@@ -112,17 +187,27 @@ carried_forward as (
         coalesce(period_activity.{{ adapter.quote('emails_opened') }}, 0) as {{ adapter.quote('emails_opened') }},
         coalesce(period_activity.{{ adapter.quote('meetings_attended') }}, 0) as {{ adapter.quote('meetings_attended') }},
         coalesce(period_activity.{{ adapter.quote('demos_attended') }}, 0) as {{ adapter.quote('demos_attended') }},
-        max(period_activity.days_since_last_touch__last_on) over (
+        case
+            when rescore_state.days_since_last_touch__last_on is null or max(period_activity.days_since_last_touch__last_on) over (
             partition by periods.entity_id
             order by periods.period_start
             rows between unbounded preceding and current row
-        ) as days_since_last_touch__last_on
+        ) >= rescore_state.days_since_last_touch__last_on
+                then max(period_activity.days_since_last_touch__last_on) over (
+            partition by periods.entity_id
+            order by periods.period_start
+            rows between unbounded preceding and current row
+        )
+            else rescore_state.days_since_last_touch__last_on
+        end as days_since_last_touch__last_on
     from periods
     left join period_activity
         on
             periods.entity_id = period_activity.entity_id
             and periods.period_kind = period_activity.period_kind
             and periods.period_start = period_activity.period_start
+    left join rescore_state
+        on periods.entity_id = rescore_state.entity_id
     where periods.period_kind = 'calendar'
 
 ),
@@ -197,6 +282,18 @@ measured as (
 
 ),
 
+loaded as (
+
+    {{ engagement_loaded_through() }}
+
+),
+
+rules as (
+
+    {{ engagement_measures_rules_version('lead_engagement') }}
+
+),
+
 final as (
 
     select
@@ -216,8 +313,12 @@ final as (
         measured.{{ adapter.quote('emails_opened') }},
         measured.{{ adapter.quote('meetings_attended') }},
         measured.{{ adapter.quote('demos_attended') }},
-        measured.{{ adapter.quote('days_since_last_touch') }}
+        measured.{{ adapter.quote('days_since_last_touch') }},
+        loaded.loaded_through,
+        rules.rules_version
     from measured
+    cross join loaded
+    cross join rules
 
 )
 

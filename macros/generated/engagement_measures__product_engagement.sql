@@ -2,6 +2,8 @@
 
 {# The measures of score model product_engagement per account and month (and the trailing 30 days), a column per measure. #}
 {% macro engagement_measures__product_engagement() -%}
+{#- an incremental run's first period rescored and first day read; none on a full build -#}
+{%- set rescore = engagement_rescore_from('product_engagement', 'month', 30, true) -%}
 
 with
 
@@ -33,6 +35,77 @@ allowed__key_feature_share as (
 
 ),
 
+rescore as (
+
+    {{ engagement_rescore_bounds(rescore) }}
+
+),
+
+rescore_state as (
+
+    -- each entity's state at the period before the first rescored: its row there (none on a full build)
+    {% if rescore -%}
+    select
+        stored.entity_id as entity_id,
+        stored.last_event_on as last_event_on
+    from {{ this }} as stored
+    cross join rescore
+    where stored.period_kind = 'calendar' and stored.period_start = cast({{ engagement_dateadd('month', -1, 'rescore.rescore_from') }} as date)
+    {%- else -%}
+    select
+        cast(null as {{ dbt.type_string() }}) as entity_id,
+        cast(null as date) as last_event_on
+    from as_of
+    where 1 = 0
+    {%- endif %}
+
+){%- if rescore %},
+
+entity_bounds as (
+
+    -- every entity's first and last event up to the as-of date, from all its events
+    select
+        events.entity_id,
+        min(events.occurred_on) as first_event_on,
+        max(events.occurred_on) as last_event_on
+    from events
+    cross join as_of
+    where events.occurred_on <= as_of.as_of_date
+    group by events.entity_id
+    having max(case when events.is_in_scope then 1 else 0 end) = 1
+
+),
+
+full_history_entities as (
+
+    -- entities new to the table whose events start before the first day read
+    select entity_bounds.entity_id
+    from entity_bounds
+    cross join rescore
+    left join rescore_state
+        on entity_bounds.entity_id = rescore_state.entity_id
+    where rescore_state.entity_id is null and entity_bounds.first_event_on < rescore.read_from
+
+),
+
+events_read as {{ engagement_inline_cte() }} (
+
+    select events.*
+    from events
+    cross join rescore
+    where events.occurred_on >= rescore.read_from
+
+    union all
+
+    select events.*
+    from events
+    inner join full_history_entities
+        on events.entity_id = full_history_entities.entity_id
+    cross join rescore
+    where events.occurred_on < rescore.read_from
+
+){%- endif %},
+
 events_scoped as {{ engagement_inline_cte() }} (
 
     select
@@ -45,7 +118,7 @@ events_scoped as {{ engagement_inline_cte() }} (
         allowed__key_feature_share.allowed_value as key_feature_share__value,
         {{ dbt.concat(["events.user_id", "'|'", "cast(events.occurred_on as " ~ dbt.type_string() ~ ")"]) }} as dau_over_mau__member_day,
         case when events.is_in_scope then 1 else 0 end as is_in_scope
-    from events
+    from {% if rescore %}events_read as events{% else %}events{% endif %}
     cross join as_of
     left join allowed__key_feature_share
         on
@@ -73,7 +146,7 @@ events_daily as (
 
 ),
 
-{{ engagement_entity_periods('events', 'events_daily', 'month') }},
+{{ engagement_entity_periods('events', 'events_daily', 'month', rescore) }},
 
 daily_activity as (
 
@@ -216,6 +289,8 @@ carried_forward as (
         on
             periods.entity_id = member_changes__users_lost.entity_id
             and periods.period_start = member_changes__users_lost.period_start
+    left join rescore_state
+        on periods.entity_id = rescore_state.entity_id
     where periods.period_kind = 'calendar'
 
 ),
@@ -299,6 +374,18 @@ measured as (
 
 ),
 
+loaded as (
+
+    {{ engagement_loaded_through() }}
+
+),
+
+rules as (
+
+    {{ engagement_measures_rules_version('product_engagement') }}
+
+),
+
 final as (
 
     select
@@ -319,8 +406,12 @@ final as (
         measured.{{ adapter.quote('users_lost') }},
         measured.{{ adapter.quote('key_feature_share') }},
         measured.{{ adapter.quote('dau_over_mau') }},
-        measured.{{ adapter.quote('growth_share') }}
+        measured.{{ adapter.quote('growth_share') }},
+        loaded.loaded_through,
+        rules.rules_version
     from measured
+    cross join loaded
+    cross join rules
 
 )
 

@@ -2,6 +2,8 @@
 
 {# The measures of score model saas_account per account and month (and the trailing 30 days), a column per measure. #}
 {% macro engagement_measures__saas_account() -%}
+{#- an incremental run's first period rescored and first day read; none on a full build -#}
+{%- set rescore = engagement_rescore_from('saas_account', 'month', 30, false) -%}
 
 with
 
@@ -26,6 +28,83 @@ events as {{ engagement_inline_cte() }} (
 
 {{ engagement_as_of(30) }},
 
+rescore as (
+
+    {{ engagement_rescore_bounds(rescore) }}
+
+),
+
+rescore_state as (
+
+    -- each entity's state at the period before the first rescored: its row there (none on a full build)
+    {% if rescore -%}
+    select
+        stored.entity_id as entity_id,
+        stored.last_event_on as last_event_on,
+        stored.{{ adapter.quote('seats_used') }} as seats_used__before,
+        stored.{{ adapter.quote('seats_purchased') }} as seats_purchased__before,
+        cast({{ engagement_dateadd('day', '-1 * cast(stored.' ~ adapter.quote('days_inactive') ~ ' as ' ~ dbt.type_int() ~ ')', 'stored.effective_end') }} as date) as days_inactive__last_on
+    from {{ this }} as stored
+    cross join rescore
+    where stored.period_kind = 'calendar' and stored.period_start = cast({{ engagement_dateadd('month', -1, 'rescore.rescore_from') }} as date)
+    {%- else -%}
+    select
+        cast(null as {{ dbt.type_string() }}) as entity_id,
+        cast(null as date) as last_event_on,
+        cast(null as {{ engagement_type_double() }}) as seats_used__before,
+        cast(null as {{ engagement_type_double() }}) as seats_purchased__before,
+        cast(null as date) as days_inactive__last_on
+    from as_of
+    where 1 = 0
+    {%- endif %}
+
+){%- if rescore %},
+
+entity_bounds as (
+
+    -- every entity's first and last event up to the as-of date, from all its events
+    select
+        events.entity_id,
+        min(events.occurred_on) as first_event_on,
+        max(events.occurred_on) as last_event_on
+    from events
+    cross join as_of
+    where events.occurred_on <= as_of.as_of_date
+    group by events.entity_id
+    having max(case when events.is_in_scope then 1 else 0 end) = 1
+
+),
+
+full_history_entities as (
+
+    -- entities new to the table whose events start before the first day read
+    select entity_bounds.entity_id
+    from entity_bounds
+    cross join rescore
+    left join rescore_state
+        on entity_bounds.entity_id = rescore_state.entity_id
+    where rescore_state.entity_id is null and entity_bounds.first_event_on < rescore.read_from
+
+),
+
+events_read as {{ engagement_inline_cte() }} (
+
+    select events.*
+    from events
+    cross join rescore
+    where events.occurred_on >= rescore.read_from
+
+    union all
+
+    select events.*
+    from events
+    inner join full_history_entities
+        on events.entity_id = full_history_entities.entity_id
+    cross join rescore
+    where events.occurred_on < rescore.read_from
+
+){%- endif %},
+
 events_scoped as {{ engagement_inline_cte() }} (
 
     select
@@ -49,7 +128,7 @@ events_scoped as {{ engagement_inline_cte() }} (
         end as account_login_days__on,
         events.occurred_on as days_inactive__on,
         case when events.is_in_scope then 1 else 0 end as is_in_scope
-    from events
+    from {% if rescore %}events_read as events{% else %}events{% endif %}
     cross join as_of
     where events.occurred_on <= as_of.as_of_date
 
@@ -74,7 +153,7 @@ events_daily as (
 
 ),
 
-{{ engagement_entity_periods('events', 'events_daily', 'month') }},
+{{ engagement_entity_periods('events', 'events_daily', 'month', rescore) }},
 
 daily_activity as (
 
@@ -173,17 +252,27 @@ carried_forward as (
             order by periods.period_start
             rows between unbounded preceding and current row
         ) as seats_used__answers_so_far,
+        rescore_state.seats_used__before,
         latest__seats_purchased.latest_value as seats_purchased__in_period,
         count(latest__seats_purchased.latest_value) over (
             partition by periods.entity_id
             order by periods.period_start
             rows between unbounded preceding and current row
         ) as seats_purchased__answers_so_far,
-        max(period_activity.days_inactive__last_on) over (
+        rescore_state.seats_purchased__before,
+        case
+            when rescore_state.days_inactive__last_on is null or max(period_activity.days_inactive__last_on) over (
             partition by periods.entity_id
             order by periods.period_start
             rows between unbounded preceding and current row
-        ) as days_inactive__last_on
+        ) >= rescore_state.days_inactive__last_on
+                then max(period_activity.days_inactive__last_on) over (
+            partition by periods.entity_id
+            order by periods.period_start
+            rows between unbounded preceding and current row
+        )
+            else rescore_state.days_inactive__last_on
+        end as days_inactive__last_on
     from periods
     left join period_activity
         on
@@ -200,6 +289,8 @@ carried_forward as (
             periods.entity_id = latest__seats_purchased.entity_id
             and periods.period_start = latest__seats_purchased.period_start
             and latest__seats_purchased.recency_rank = 1
+    left join rescore_state
+        on periods.entity_id = rescore_state.entity_id
     where periods.period_kind = 'calendar'
 
 ),
@@ -219,12 +310,18 @@ calendar_measures as (
         carried_forward.last_event_on,
         cast(carried_forward.{{ adapter.quote('active_users') }} as {{ engagement_type_double() }}) as {{ adapter.quote('active_users') }},
         cast(carried_forward.{{ adapter.quote('account_login_days') }} as {{ engagement_type_double() }}) as {{ adapter.quote('account_login_days') }},
-        cast(max(carried_forward.seats_used__in_period) over (
-            partition by carried_forward.entity_id, carried_forward.seats_used__answers_so_far
-        ) as {{ engagement_type_double() }}) as {{ adapter.quote('seats_used') }},
-        cast(max(carried_forward.seats_purchased__in_period) over (
-            partition by carried_forward.entity_id, carried_forward.seats_purchased__answers_so_far
-        ) as {{ engagement_type_double() }}) as {{ adapter.quote('seats_purchased') }},
+        cast(case
+            when carried_forward.seats_used__answers_so_far = 0 then carried_forward.seats_used__before
+            else max(carried_forward.seats_used__in_period) over (
+                partition by carried_forward.entity_id, carried_forward.seats_used__answers_so_far
+            )
+        end as {{ engagement_type_double() }}) as {{ adapter.quote('seats_used') }},
+        cast(case
+            when carried_forward.seats_purchased__answers_so_far = 0 then carried_forward.seats_purchased__before
+            else max(carried_forward.seats_purchased__in_period) over (
+                partition by carried_forward.entity_id, carried_forward.seats_purchased__answers_so_far
+            )
+        end as {{ engagement_type_double() }}) as {{ adapter.quote('seats_purchased') }},
         cast({{ dbt.datediff('carried_forward.days_inactive__last_on', 'carried_forward.effective_end', 'day') }} as {{ engagement_type_double() }}) as {{ adapter.quote('days_inactive') }}
     from carried_forward
 
@@ -284,6 +381,18 @@ measured as (
 
 ),
 
+loaded as (
+
+    {{ engagement_loaded_through() }}
+
+),
+
+rules as (
+
+    {{ engagement_measures_rules_version('saas_account') }}
+
+),
+
 final as (
 
     select
@@ -305,8 +414,12 @@ final as (
         measured.{{ adapter.quote('active_users') }},
         measured.{{ adapter.quote('seat_utilization_pct') }},
         measured.{{ adapter.quote('account_login_days') }},
-        measured.{{ adapter.quote('days_inactive') }}
+        measured.{{ adapter.quote('days_inactive') }},
+        loaded.loaded_through,
+        rules.rules_version
     from measured
+    cross join loaded
+    cross join rules
 
 )
 

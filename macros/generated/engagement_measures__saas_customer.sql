@@ -2,6 +2,8 @@
 
 {# The measures of score model saas_customer per user and month (and the trailing 30 days), a column per measure. #}
 {% macro engagement_measures__saas_customer() -%}
+{#- an incremental run's first period rescored and first day read; none on a full build -#}
+{%- set rescore = engagement_rescore_from('saas_customer', 'month', 30, false) -%}
 
 with
 
@@ -36,6 +38,83 @@ allowed__features_adopted as (
 
 ),
 
+rescore as (
+
+    {{ engagement_rescore_bounds(rescore) }}
+
+),
+
+rescore_state as (
+
+    -- each entity's state at the period before the first rescored: its row there (none on a full build)
+    {% if rescore -%}
+    select
+        stored.entity_id as entity_id,
+        stored.last_event_on as last_event_on,
+        cast({{ engagement_dateadd('day', '-1 * cast(stored.' ~ adapter.quote('days_inactive') ~ ' as ' ~ dbt.type_int() ~ ')', 'stored.effective_end') }} as date) as days_inactive__last_on,
+        stored.{{ adapter.quote('latest_nps') }} as latest_nps__before,
+        stored.{{ adapter.quote('open_tickets') }} as open_tickets__before
+    from {{ this }} as stored
+    cross join rescore
+    where stored.period_kind = 'calendar' and stored.period_start = cast({{ engagement_dateadd('month', -1, 'rescore.rescore_from') }} as date)
+    {%- else -%}
+    select
+        cast(null as {{ dbt.type_string() }}) as entity_id,
+        cast(null as date) as last_event_on,
+        cast(null as date) as days_inactive__last_on,
+        cast(null as {{ engagement_type_double() }}) as latest_nps__before,
+        cast(null as {{ engagement_type_double() }}) as open_tickets__before
+    from as_of
+    where 1 = 0
+    {%- endif %}
+
+){%- if rescore %},
+
+entity_bounds as (
+
+    -- every entity's first and last event up to the as-of date, from all its events
+    select
+        events.entity_id,
+        min(events.occurred_on) as first_event_on,
+        max(events.occurred_on) as last_event_on
+    from events
+    cross join as_of
+    where events.occurred_on <= as_of.as_of_date
+    group by events.entity_id
+    having max(case when events.is_in_scope then 1 else 0 end) = 1
+
+),
+
+full_history_entities as (
+
+    -- entities new to the table whose events start before the first day read
+    select entity_bounds.entity_id
+    from entity_bounds
+    cross join rescore
+    left join rescore_state
+        on entity_bounds.entity_id = rescore_state.entity_id
+    where rescore_state.entity_id is null and entity_bounds.first_event_on < rescore.read_from
+
+),
+
+events_read as {{ engagement_inline_cte() }} (
+
+    select events.*
+    from events
+    cross join rescore
+    where events.occurred_on >= rescore.read_from
+
+    union all
+
+    select events.*
+    from events
+    inner join full_history_entities
+        on events.entity_id = full_history_entities.entity_id
+    cross join rescore
+    where events.occurred_on < rescore.read_from
+
+){%- endif %},
+
 events_scoped as {{ engagement_inline_cte() }} (
 
     select
@@ -65,7 +144,7 @@ events_scoped as {{ engagement_inline_cte() }} (
                 then events.property__ticket_id
         end as open_tickets__key,
         case when events.is_in_scope then 1 else 0 end as is_in_scope
-    from events
+    from {% if rescore %}events_read as events{% else %}events{% endif %}
     cross join as_of
     left join allowed__features_adopted
         on
@@ -96,7 +175,7 @@ events_daily as (
 
 ),
 
-{{ engagement_entity_periods('events', 'events_daily', 'month') }},
+{{ engagement_entity_periods('events', 'events_daily', 'month', rescore) }},
 
 daily_activity as (
 
@@ -161,20 +240,59 @@ latest__latest_nps as (
 
 ),
 
+item_events__open_tickets as (
+
+    {% if rescore -%}
+    select
+        events.entity_id,
+        events.event_type,
+        events.occurred_on,
+        case
+                when
+                    events.event_type = {{ engagement_string_literal('ticket_opened') }}
+                    or events.event_type = {{ engagement_string_literal('ticket_resolved') }}
+                    then events.property__ticket_id
+            end as item_key
+    from events
+    cross join as_of
+    inner join (
+        select distinct
+            entity_id,
+            open_tickets__key as item_key
+        from events_scoped
+        where open_tickets__key is not null
+    ) as items_read
+        on
+            events.entity_id = items_read.entity_id
+            and events.property__ticket_id = items_read.item_key
+    where
+        events.occurred_on <= as_of.as_of_date
+        and (events.event_type = {{ engagement_string_literal('ticket_opened') }} or events.event_type = {{ engagement_string_literal('ticket_resolved') }})
+    {%- else -%}
+    select
+        entity_id,
+        event_type,
+        occurred_on,
+        open_tickets__key as item_key
+    from events_in_scope
+    where period_kind = 'calendar' and open_tickets__key is not null
+    {%- endif %}
+
+),
+
 items__open_tickets as (
 
     select
         entity_id,
-        open_tickets__key as item_key,
+        item_key,
         min(
-            case when events_in_scope.event_type = {{ engagement_string_literal('ticket_opened') }} then occurred_on end
+            case when item_events__open_tickets.event_type = {{ engagement_string_literal('ticket_opened') }} then occurred_on end
         ) as opened_on,
         min(
-            case when events_in_scope.event_type = {{ engagement_string_literal('ticket_resolved') }} then occurred_on end
+            case when item_events__open_tickets.event_type = {{ engagement_string_literal('ticket_resolved') }} then occurred_on end
         ) as closed_on
-    from events_in_scope
-    where period_kind = 'calendar' and open_tickets__key is not null
-    group by entity_id, open_tickets__key
+    from item_events__open_tickets
+    group by entity_id, item_key
 
 ),
 
@@ -221,18 +339,28 @@ carried_forward as (
         coalesce(period_activity.{{ adapter.quote('login_days') }}, 0) as {{ adapter.quote('login_days') }},
         coalesce(period_activity.{{ adapter.quote('features_adopted') }}, 0) as {{ adapter.quote('features_adopted') }},
         coalesce(period_activity.{{ adapter.quote('avg_session_minutes') }}, 0) as {{ adapter.quote('avg_session_minutes') }},
-        max(period_activity.days_inactive__last_on) over (
+        case
+            when rescore_state.days_inactive__last_on is null or max(period_activity.days_inactive__last_on) over (
             partition by periods.entity_id
             order by periods.period_start
             rows between unbounded preceding and current row
-        ) as days_inactive__last_on,
+        ) >= rescore_state.days_inactive__last_on
+                then max(period_activity.days_inactive__last_on) over (
+            partition by periods.entity_id
+            order by periods.period_start
+            rows between unbounded preceding and current row
+        )
+            else rescore_state.days_inactive__last_on
+        end as days_inactive__last_on,
         latest__latest_nps.latest_value as latest_nps__in_period,
         count(latest__latest_nps.latest_value) over (
             partition by periods.entity_id
             order by periods.period_start
             rows between unbounded preceding and current row
         ) as latest_nps__answers_so_far,
-        sum(coalesce(item_changes__open_tickets.open_change, 0)) over (
+        rescore_state.latest_nps__before,
+        coalesce(rescore_state.open_tickets__before, 0)
+        + sum(coalesce(item_changes__open_tickets.open_change, 0)) over (
             partition by periods.entity_id
             order by periods.period_start
             rows between unbounded preceding and current row
@@ -252,6 +380,8 @@ carried_forward as (
         on
             periods.entity_id = item_changes__open_tickets.entity_id
             and periods.period_start = item_changes__open_tickets.period_start
+    left join rescore_state
+        on periods.entity_id = rescore_state.entity_id
     where periods.period_kind = 'calendar'
 
 ),
@@ -273,9 +403,12 @@ calendar_measures as (
         cast(carried_forward.{{ adapter.quote('features_adopted') }} as {{ engagement_type_double() }}) as {{ adapter.quote('features_adopted') }},
         cast(carried_forward.{{ adapter.quote('avg_session_minutes') }} as {{ engagement_type_double() }}) as {{ adapter.quote('avg_session_minutes') }},
         cast({{ dbt.datediff('carried_forward.days_inactive__last_on', 'carried_forward.effective_end', 'day') }} as {{ engagement_type_double() }}) as {{ adapter.quote('days_inactive') }},
-        cast(max(carried_forward.latest_nps__in_period) over (
-            partition by carried_forward.entity_id, carried_forward.latest_nps__answers_so_far
-        ) as {{ engagement_type_double() }}) as {{ adapter.quote('latest_nps') }},
+        cast(case
+            when carried_forward.latest_nps__answers_so_far = 0 then carried_forward.latest_nps__before
+            else max(carried_forward.latest_nps__in_period) over (
+                partition by carried_forward.entity_id, carried_forward.latest_nps__answers_so_far
+            )
+        end as {{ engagement_type_double() }}) as {{ adapter.quote('latest_nps') }},
         cast(carried_forward.{{ adapter.quote('open_tickets') }} as {{ engagement_type_double() }}) as {{ adapter.quote('open_tickets') }}
     from carried_forward
 
@@ -332,6 +465,18 @@ measured as (
 
 ),
 
+loaded as (
+
+    {{ engagement_loaded_through() }}
+
+),
+
+rules as (
+
+    {{ engagement_measures_rules_version('saas_customer') }}
+
+),
+
 final as (
 
     select
@@ -353,8 +498,12 @@ final as (
         measured.{{ adapter.quote('avg_session_minutes') }},
         measured.{{ adapter.quote('days_inactive') }},
         measured.{{ adapter.quote('latest_nps') }},
-        measured.{{ adapter.quote('open_tickets') }}
+        measured.{{ adapter.quote('open_tickets') }},
+        loaded.loaded_through,
+        rules.rules_version
     from measured
+    cross join loaded
+    cross join rules
 
 )
 

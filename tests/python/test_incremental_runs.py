@@ -201,6 +201,78 @@ def test_an_events_layer_of_the_release_before_is_continued_without_a_rebuild(tm
     assert not problems, "\n".join(problems)
 
 
+def test_measures_rescore_from_the_first_period_a_batch_can_change(tmp_path, dbt_env):
+    """The measures models rescore each entity from the first period a run can have changed and keep
+    the rows before it (macros/engagement_rescore.sql); each batch here hits one of the cases that
+    need more than the events since then, and after every batch the marts equal a full build's."""
+    def event(event_id, day, user, event_type, loaded, properties=""):
+        return (event_id, f"2025-{day}T10:00:00Z", user, "acct_1", event_type, properties, f"2025-{loaded}T12:00:00Z")
+
+    # the first batch loaded day by day (the lookback rereads only its last day), the others later
+    batches = [
+        [
+            event("e1", "01-10", "u1", "login", "01-10"),
+            event("e2", "01-12", "u1", "nps_response", "01-12", '{"score": 3}'),
+            event("e3", "01-15", "u1", "ticket_opened", "01-15", '{"ticket_id": "T1"}'),
+            event("e4", "02-03", "u1", "login", "02-03"),
+            event("e5", "03-02", "u1", "login", "03-02"),
+            event("e6", "01-20", "u2", "login", "01-20"),
+            # u3 enters with an event in scope in March; its periods start at its page view in January
+            event("e8", "01-05", "u3", "page_view", "01-05"),
+            event("e9", "03-03", "u3", "login", "03-03"),
+            # u4: only a page view, not measured yet
+            event("e10", "01-06", "u4", "page_view", "01-06"),
+            # u5: measured from January for one login in March
+            event("e15", "01-07", "u5", "page_view", "01-07"),
+            event("e11", "03-04", "u5", "login", "03-04"),
+        ],
+        [
+            # the open month moves on; u1's January ticket closes; u4's first event in scope, with a
+            # page view in January before everything this run reads
+            event("e12", "04-01", "u1", "ticket_resolved", "04-03", '{"ticket_id": "T1"}'),
+            event("e13", "04-01", "u1", "login", "04-03"),
+            event("e14", "04-01", "u4", "login", "04-03"),
+            event("e16", "04-02", "u2", "login", "04-03"),
+        ],
+        [
+            # u5's one login is sent again for u6, later: u5 leaves the model, January rows and all
+            event("e11", "03-04", "u6", "login", "04-06"),
+            event("e17", "04-05", "u2", "login", "04-06"),
+        ],
+        [
+            # u1's January login is sent again, dated February for u2: January is rescored
+            event("e1", "02-10", "u2", "login", "04-09"),
+            event("e18", "04-08", "u1", "nps_response", "04-09", '{"score": 10}'),
+        ],
+    ]
+    (tmp_path / "incremental").mkdir()
+    (tmp_path / "full").mkdir()
+    incremental = DbtProject(PROJECT_DIR, tmp_path / "incremental", full_refresh=False)
+    full = DbtProject(PROJECT_DIR, tmp_path / "full", full_refresh=True)
+    measures = "int_saas_customer__measures"
+    loaded = []
+    kept = []
+    for number, batch in enumerate(batches):
+        loaded += batch
+        build(incremental, write_events(incremental.work_dir / "events.csv", loaded), {}, *ALL_BUT_UNIT_TESTS)
+        build(full, write_events(full.work_dir / "events.csv", loaded), {}, *ALL_BUT_UNIT_TESTS)
+        problems = differences(incremental, full)
+        assert not problems, f"after batch {number + 1}:\n" + "\n".join(problems)
+        # the periods before the first one rescored are the earlier runs' rows, untouched
+        kept.append(incremental.query(
+            f"select entity_id, cast(period_start as varchar) from {measures}"
+            f" where loaded_through < (select max(loaded_through) from {measures}) order by 1, 2"))
+    assert kept[1] == [("u1", "2025-01-01"), ("u1", "2025-02-01"), ("u2", "2025-01-01"), ("u2", "2025-02-01"),
+                       ("u3", "2025-01-01"), ("u3", "2025-02-01"), ("u5", "2025-01-01"), ("u5", "2025-02-01")]
+    # batch 3 rescored from March (u5's login): u5's January and February rows left with it
+    assert ("u5", "2025-01-01") not in kept[2] and ("u1", "2025-01-01") in kept[2]
+    # batch 4 rescored from January: nothing kept
+    assert kept[3] == []
+    assert incremental.query(f"select count(*) from {measures} where entity_id = 'u4' and period_kind = 'calendar'"
+        f" and period_start < '2025-04-01'") \
+        == [(3,)]
+
+
 @pytest.fixture(scope="module")
 def seeded_pair(tmp_path_factory, dbt_env) -> tuple[DbtProject, DbtProject]:
     """Two projects with their seeds loaded once: one built in batches, one in full."""
