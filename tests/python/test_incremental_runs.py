@@ -201,15 +201,13 @@ def test_an_events_layer_of_the_release_before_is_continued_without_a_rebuild(tm
     assert not problems, "\n".join(problems)
 
 
-def test_measures_rescore_from_the_first_period_a_batch_can_change(tmp_path, dbt_env):
-    """The measures models rescore each entity from the first period a run can have changed and keep
-    the rows before it (macros/engagement_rescore.sql); each batch here hits one of the cases that
-    need more than the events since then, and after every batch the marts equal a full build's."""
+def rescore_batches() -> list[list[tuple]]:
+    """Four batches, each one of the cases the measures' rescoring must handle (see the test below)."""
     def event(event_id, day, user, event_type, loaded, properties=""):
         return (event_id, f"2025-{day}T10:00:00Z", user, "acct_1", event_type, properties, f"2025-{loaded}T12:00:00Z")
 
     # the first batch loaded day by day (the lookback rereads only its last day), the others later
-    batches = [
+    return [
         [
             event("e1", "01-10", "u1", "login", "01-10"),
             event("e2", "01-12", "u1", "nps_response", "01-12", '{"score": 3}'),
@@ -245,6 +243,29 @@ def test_measures_rescore_from_the_first_period_a_batch_can_change(tmp_path, dbt
             event("e18", "04-08", "u1", "nps_response", "04-09", '{"score": 10}'),
         ],
     ]
+
+
+# which calendar rows each run kept (not rewritten): the rows whose loaded_through is older than the latest
+KEPT_ROWS = ("select entity_id, cast(period_start as varchar) from {measures} where loaded_through <"
+             " (select max(loaded_through) from {measures}) order by 1, 2")
+
+
+def assert_rescored_as_designed(kept: list[list[tuple]], u4_early_rows: int) -> None:
+    assert kept[1] == [("u1", "2025-01-01"), ("u1", "2025-02-01"), ("u2", "2025-01-01"), ("u2", "2025-02-01"),
+                       ("u3", "2025-01-01"), ("u3", "2025-02-01"), ("u5", "2025-01-01"), ("u5", "2025-02-01")]
+    # batch 3 rescored from March (u5's login): u5's January and February rows left with it
+    assert ("u5", "2025-01-01") not in kept[2] and ("u1", "2025-01-01") in kept[2]
+    # batch 4 rescored from January: nothing kept
+    assert kept[3] == []
+    # u4 got its January to March rows in batch 2, which read April's events only
+    assert u4_early_rows == 3
+
+
+def test_measures_rescore_from_the_first_period_a_batch_can_change(tmp_path, dbt_env):
+    """The measures models rescore each entity from the first period a run can have changed and keep
+    the rows before it (macros/engagement_rescore.sql); each batch hits one of the cases that need
+    more than the events since then (rescore_batches), and after every batch the marts equal a full
+    build's."""
     (tmp_path / "incremental").mkdir()
     (tmp_path / "full").mkdir()
     incremental = DbtProject(PROJECT_DIR, tmp_path / "incremental", full_refresh=False)
@@ -252,25 +273,69 @@ def test_measures_rescore_from_the_first_period_a_batch_can_change(tmp_path, dbt
     measures = "int_saas_customer__measures"
     loaded = []
     kept = []
-    for number, batch in enumerate(batches):
+    for number, batch in enumerate(rescore_batches()):
         loaded += batch
         build(incremental, write_events(incremental.work_dir / "events.csv", loaded), {}, *ALL_BUT_UNIT_TESTS)
         build(full, write_events(full.work_dir / "events.csv", loaded), {}, *ALL_BUT_UNIT_TESTS)
         problems = differences(incremental, full)
         assert not problems, f"after batch {number + 1}:\n" + "\n".join(problems)
-        # the periods before the first one rescored are the earlier runs' rows, untouched
-        kept.append(incremental.query(
-            f"select entity_id, cast(period_start as varchar) from {measures}"
-            f" where loaded_through < (select max(loaded_through) from {measures}) order by 1, 2"))
-    assert kept[1] == [("u1", "2025-01-01"), ("u1", "2025-02-01"), ("u2", "2025-01-01"), ("u2", "2025-02-01"),
-                       ("u3", "2025-01-01"), ("u3", "2025-02-01"), ("u5", "2025-01-01"), ("u5", "2025-02-01")]
-    # batch 3 rescored from March (u5's login): u5's January and February rows left with it
-    assert ("u5", "2025-01-01") not in kept[2] and ("u1", "2025-01-01") in kept[2]
-    # batch 4 rescored from January: nothing kept
-    assert kept[3] == []
-    assert incremental.query(f"select count(*) from {measures} where entity_id = 'u4' and period_kind = 'calendar'"
-        f" and period_start < '2025-04-01'") \
-        == [(3,)]
+        kept.append(incremental.query(KEPT_ROWS.format(measures=measures)))
+    [(u4_early_rows,)] = incremental.query(f"select count(*) from {measures} where entity_id = 'u4'"
+                                           " and period_kind = 'calendar' and period_start < '2025-04-01'")
+    assert_rescored_as_designed(kept, u4_early_rows)
+
+
+@pytest.mark.postgres
+def test_postgres_measures_rescore_from_the_first_period_a_batch_can_change(tmp_path, dbt_env):
+    """The same batches on PostgreSQL (the strategy's delete and insert, the state read back): the
+    models run incrementally into one schema (rescored) and in full into another (rebuilt), compared after every batch."""
+    from engines import PostgresServer, find_postgres_bin
+
+    bin_dir = find_postgres_bin()
+    assert bin_dir is not None, "PostgreSQL server binaries not found: `make system-deps` installs them (Debian)"
+    server = PostgresServer(bin_dir)
+    try:
+        server.start()
+        projects = {}
+        for schema, full_refresh in (("rescored", False), ("rebuilt", True)):
+            (tmp_path / schema).mkdir()
+            projects[schema] = DbtProject(PROJECT_DIR, tmp_path / schema, target="postgres", full_refresh=full_refresh,
+                                          env={**server.env(), "ENGAGEMENT_SCHEMA": schema})
+            assert projects[schema].dbt("seed").success  # then the models alone, each batch
+        measures = "rescored.int_saas_customer__measures"
+        loaded = []
+        kept = []
+        for number, batch in enumerate(rescore_batches()):
+            loaded += batch
+            events = write_events(tmp_path / "events.csv", loaded)
+            if number == 0:
+                server.load_raw_events(events)
+            else:  # the views read raw.events: its rows are replaced, the table stays
+                connection = server.connect()
+                with connection, connection.cursor() as cursor, events.open(encoding="utf-8") as handle:
+                    cursor.execute("truncate raw.events")
+                    cursor.copy_expert("copy raw.events from stdin with (format csv, header true)", handle)
+                connection.close()
+            for project in projects.values():
+                build(project, tmp_path / "events.csv", {"events_path": ""}, "run", *ALL_BUT_UNIT_TESTS)
+            problems = []
+            for table in compared_tables():
+                query = "select * from {schema}." + table
+                before = set(server.query(query.format(schema="rebuilt")))
+                after = set(server.query(query.format(schema="rescored")))
+                if before != after:
+                    problems.append(f"{table}: {sorted(before - after, key=repr)[:2]} only in the full build,"
+                                    f" {sorted(after - before, key=repr)[:2]} only after the incremental runs")
+            assert not problems, f"after batch {number + 1}:\n" + "\n".join(problems)
+            kept.append([tuple(row) for row in server.query(KEPT_ROWS.format(measures=measures))])
+        [(u4_early_rows,)] = server.query(f"select count(*) from {measures} where entity_id = 'u4'"
+                                          " and period_kind = 'calendar' and period_start < '2025-04-01'")
+        assert_rescored_as_designed(kept, u4_early_rows)
+    except Exception:
+        print(f"PostgreSQL server log:\n{server.log_tail()}")
+        raise
+    finally:
+        server.stop()
 
 
 @pytest.fixture(scope="module")
