@@ -24,7 +24,7 @@ from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 
 import reference_scoring as reference
-from conftest import FIXTURES_DIR, PROJECT_DIR, DbtProject
+from conftest import FIXTURES_DIR, PROJECT_DIR, DbtProject, copy_project
 from event_strategies import event_sets
 from marts import read_events, write_events
 
@@ -283,6 +283,37 @@ def test_measures_rescore_from_the_first_period_a_batch_can_change(tmp_path, dbt
     [(u4_early_rows,)] = incremental.query(f"select count(*) from {measures} where entity_id = 'u4'"
                                            " and period_kind = 'calendar' and period_start < '2025-04-01'")
     assert_rescored_as_designed(kept, u4_early_rows)
+
+
+def test_measures_are_rescored_in_full_when_the_rules_or_the_as_of_date_change(tmp_path, dbt_env):
+    """A run under other rules (an allow-list row edited: rules_version) or with an earlier as-of date
+    rescores every period, not only the open one: the marts equal a full build's each time."""
+    from test_seed_driven import rewrite_csv
+
+    project_dir = copy_project(tmp_path / "project")
+    incremental = DbtProject(project_dir, tmp_path / "incremental", full_refresh=False)
+    full = DbtProject(project_dir, tmp_path / "full", full_refresh=True)
+    (tmp_path / "incremental").mkdir()
+    (tmp_path / "full").mkdir()
+    events = FIXTURES_DIR / "integration" / "raw_events.csv"
+
+    def both(dbt_vars):
+        for project in (incremental, full):
+            build(project, events, dbt_vars, *ALL_BUT_UNIT_TESTS)
+        return differences(incremental, full)
+
+    assert both({"as_of_date": "2025-03-20"}) == []
+
+    def reports_not_key(rows):
+        return [row for row in rows if not (row["score_model"] == "saas_customer" and row["feature"].lower() == "reports")]
+
+    before = incremental.query("select sum(features_adopted) from int_saas_customer__measures")
+    rewrite_csv(project_dir / "seeds" / "key_features.csv", reports_not_key)
+    problems = both({"as_of_date": "2025-03-20"})
+    assert not problems, "after the allow-list edit:\n" + "\n".join(problems)
+    assert incremental.query("select sum(features_adopted) from int_saas_customer__measures") != before
+    problems = both({"as_of_date": "2025-02-15"})
+    assert not problems, "after the as-of date moved back:\n" + "\n".join(problems)
 
 
 @pytest.mark.postgres
