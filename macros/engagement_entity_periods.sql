@@ -42,7 +42,7 @@ as_of as (
     build) and rescore_state (each entity's state at the period before rescore_from: none on a full
     build) come before. An entity with a state gets its periods from rescore_from on, its last event
     carried from the state; the others all their periods. With rescore (an incremental run: `days`
-    holds only the days read), the caller has defined entity_bounds from every event, not from
+    holds only the days read), engagement_rescore_events has defined entity_bounds from every event, not from
     `days`, and it is not defined here.
 #}
 {% macro engagement_entity_periods(events, days, period, rescore=none) -%}

@@ -62,6 +62,8 @@
 {%- set lookback_hours = engagement_int_var('engagement__lookback_hours', 24) -%}
 {%- set unit, size = ('day', 7) if period == 'week' else ('month', 3 if period == 'quarter' else 1) -%}
 {%- set trimmed_raw_event_id = "nullif(" ~ engagement_trim('copies.raw_event_id') ~ ", '')" -%}
+{#- the period before rescore_from when the model counts member changes, else rescore_from itself -#}
+{%- set first_period_read = "cast(" ~ engagement_dateadd(unit, -size if previous_period else 0, 'bounds.rescore_from') ~ " as date)" -%}
 {%- set query -%}
 with
 
@@ -150,9 +152,8 @@ select
     cast(bounds.rescore_from as {{ dbt.type_string() }}) as rescore_from,
     cast(
         case
-            when as_of.window_start < {{ engagement_dateadd(unit, -size if previous_period else 0, 'bounds.rescore_from') }}
-                then as_of.window_start
-            else cast({{ engagement_dateadd(unit, -size if previous_period else 0, 'bounds.rescore_from') }} as date)
+            when as_of.window_start < {{ first_period_read }} then as_of.window_start
+            else {{ first_period_read }}
         end as {{ dbt.type_string() }}
     ) as read_from
 from previous
@@ -228,4 +229,56 @@ cross join bounds
     select max(clean_events.loaded_at) as loaded_through
     from {{ ref('int_events_clean') }} as clean_events
     where clean_events.loaded_at <= cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S") }}' as timestamp)
+{%- endmacro %}
+
+{#
+    On an incremental run of a measures model, after its rescore and rescore_state CTEs: entity_bounds
+    (every entity's first and last event up to the as-of date, from all its events: the periods spine
+    takes them from here, not from the days read), full_history_entities (entities new to the table
+    whose events start before the first day read) and events_read (the events from read_from on, and
+    every event of those entities), as CTEs. `events` is the model's events CTE.
+#}
+{% macro engagement_rescore_events() -%}
+entity_bounds as (
+
+    select
+        events.entity_id,
+        min(events.occurred_on) as first_event_on,
+        max(events.occurred_on) as last_event_on
+    from events
+    cross join as_of
+    where events.occurred_on <= as_of.as_of_date
+    group by events.entity_id
+    having max(case when events.is_in_scope then 1 else 0 end) = 1
+
+),
+
+full_history_entities as (
+
+    select entity_bounds.entity_id
+    from entity_bounds
+    cross join rescore
+    left join rescore_state
+        on entity_bounds.entity_id = rescore_state.entity_id
+    where rescore_state.entity_id is null and entity_bounds.first_event_on < rescore.read_from
+
+),
+
+events_read as {{ engagement_inline_cte() }} (
+
+    select events.*
+    from events
+    cross join rescore
+    where events.occurred_on >= rescore.read_from
+
+    union all
+
+    select events.*
+    from events
+    inner join full_history_entities
+        on events.entity_id = full_history_entities.entity_id
+    cross join rescore
+    where events.occurred_on < rescore.read_from
+
+)
 {%- endmacro %}

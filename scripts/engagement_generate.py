@@ -420,9 +420,8 @@ class Generator:
     def rescore_ctes(self) -> list[str]:
         """The CTEs of the periods rescored (macros/engagement_rescore.sql): rescore (the first period
         rescored and the first day read; null on a full build), rescore_state (each entity's state at
-        the period before, read from the table; empty on a full build), and on an incremental run
-        entity_bounds (from every event), full_history_entities (entities new to the table whose
-        events start before the first day read: all their events are read) and events_read."""
+        the period before, read from the table; empty on a full build), and on an incremental run the
+        CTEs of engagement_rescore_events (entity_bounds, full_history_entities, events_read)."""
         state_columns = [("entity_id", "stored.entity_id", "{{ dbt.type_string() }}"),
                          ("last_event_on", "stored.last_event_on", "date"), *self.state]
         stored = ",\n        ".join(f"{expression} as {column}" for column, expression, _ in state_columns)
@@ -436,27 +435,8 @@ class Generator:
                  "    {%- else -%}\n"
                  f"    select\n        {empty}\n    from as_of\n    where 1 = 0\n"
                  "    {%- endif %}\n\n)")
-        incremental = (
-            "{%- if rescore %},\n\n"
-            "entity_bounds as (\n\n"
-            "    -- every entity's first and last event up to the as-of date, from all its events\n"
-            "    select\n        events.entity_id,\n        min(events.occurred_on) as first_event_on,\n"
-            "        max(events.occurred_on) as last_event_on\n    from events\n    cross join as_of\n"
-            "    where events.occurred_on <= as_of.as_of_date\n    group by events.entity_id\n"
-            "    having max(case when events.is_in_scope then 1 else 0 end) = 1\n\n),\n\n"
-            "full_history_entities as (\n\n"
-            "    -- entities new to the table whose events start before the first day read\n"
-            "    select entity_bounds.entity_id\n    from entity_bounds\n    cross join rescore\n"
-            "    left join rescore_state\n        on entity_bounds.entity_id = rescore_state.entity_id\n"
-            "    where rescore_state.entity_id is null and entity_bounds.first_event_on < rescore.read_from\n\n),\n\n"
-            "events_read as {{ engagement_inline_cte() }} (\n\n"
-            "    select events.*\n    from events\n    cross join rescore\n"
-            "    where events.occurred_on >= rescore.read_from\n\n    union all\n\n"
-            "    select events.*\n    from events\n    inner join full_history_entities\n"
-            "        on events.entity_id = full_history_entities.entity_id\n    cross join rescore\n"
-            "    where events.occurred_on < rescore.read_from\n\n)"
-            "{%- endif %}"
-        )
+        # the entity-wide bounds and the events read on an incremental run: the same for every model
+        incremental = "{%- if rescore %},\n\n{{ engagement_rescore_events() }}{%- endif %}"
         return ["rescore as (\n\n    {{ engagement_rescore_bounds(rescore) }}\n\n)", state + incremental]
 
     def truncate(self, date_expression: str) -> str:

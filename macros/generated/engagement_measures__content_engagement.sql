@@ -53,50 +53,7 @@ rescore_state as (
 
 ){%- if rescore %},
 
-entity_bounds as (
-
-    -- every entity's first and last event up to the as-of date, from all its events
-    select
-        events.entity_id,
-        min(events.occurred_on) as first_event_on,
-        max(events.occurred_on) as last_event_on
-    from events
-    cross join as_of
-    where events.occurred_on <= as_of.as_of_date
-    group by events.entity_id
-    having max(case when events.is_in_scope then 1 else 0 end) = 1
-
-),
-
-full_history_entities as (
-
-    -- entities new to the table whose events start before the first day read
-    select entity_bounds.entity_id
-    from entity_bounds
-    cross join rescore
-    left join rescore_state
-        on entity_bounds.entity_id = rescore_state.entity_id
-    where rescore_state.entity_id is null and entity_bounds.first_event_on < rescore.read_from
-
-),
-
-events_read as {{ engagement_inline_cte() }} (
-
-    select events.*
-    from events
-    cross join rescore
-    where events.occurred_on >= rescore.read_from
-
-    union all
-
-    select events.*
-    from events
-    inner join full_history_entities
-        on events.entity_id = full_history_entities.entity_id
-    cross join rescore
-    where events.occurred_on < rescore.read_from
-
-){%- endif %},
+{{ engagement_rescore_events() }}{%- endif %},
 
 events_scoped as {{ engagement_inline_cte() }} (
 
