@@ -236,7 +236,9 @@ cross join bounds
     (every entity's first and last event up to the as-of date, from all its events: the periods spine
     takes them from here, not from the days read), full_history_entities (entities new to the table
     whose events start before the first day read) and events_read (the events from read_from on, and
-    every event of those entities), as CTEs. `events` is the model's events CTE.
+    every event of those entities), as CTEs. `events` is the model's events CTE. events_read is held
+    (engagement_held_cte): a daily run reads the open period's events, a fraction of them, and each
+    measure's CTE reading them again would scan every event (10M events: 3.5 s -> 2.9 s).
 #}
 {% macro engagement_rescore_events() -%}
 entity_bounds as (
@@ -264,7 +266,7 @@ full_history_entities as (
 
 ),
 
-events_read as {{ engagement_inline_cte() }} (
+events_read as {{ engagement_held_cte() }} (
 
     select events.*
     from events
