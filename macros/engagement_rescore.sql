@@ -20,7 +20,9 @@
 
 {#
     The version of what a model's measures depend on besides the events: its declaration (the
-    registry's declaration_hash) and its allow-list rows, one row, rules_version. Every measures row
+    registry's declaration_hash), the parse rules its events were decided under
+    (engagement_parse_rules_version: an alias edit changes every event's type) and its allow-list
+    rows, one row, rules_version. Every measures row
     stores the version it was computed with; an incremental run under other rules rescores everything.
 #}
 {% macro engagement_measures_rules_version(score_model) -%}
@@ -28,6 +30,8 @@
     select
         {{ dbt.hash(dbt.concat([
             engagement_string_literal('measures-v1|' ~ model.declaration_hash ~ '|'),
+            "parse_rules.parse_rules_version",
+            "'|'",
             "coalesce(" ~ engagement_sorted_text_agg('allowed.rule_text', '\n') ~ ", '')"
         ])) }} as rules_version
     from (
@@ -40,6 +44,8 @@
         {%- endfor %}
         select cast(null as {{ dbt.type_string() }}) as rule_text
     ) as allowed
+    cross join ({{ engagement_parse_rules_version() }}) as parse_rules
+    group by parse_rules.parse_rules_version
 {%- endmacro %}
 
 {#
@@ -171,9 +177,10 @@ cross join bounds
 {#
     The incremental strategy of the measures models (`incremental_strategy='engagement_rescore_periods'`,
     DuckDB and PostgreSQL): the run's rows replace, per entity, the table's rows from the entity's
-    first rescored calendar period on, and every trailing window; an entity the run no longer measures
-    (its only events in scope gave way to other copies) leaves. Then the new rows go in. One
-    transaction.
+    first rescored calendar period on, and every trailing window; an entity rescored from its first
+    period loses all its rows (its first period may be later than before); an entity the run no
+    longer measures (its only events in scope gave way to other copies) leaves. Then the new rows go
+    in. One transaction.
 #}
 {% macro get_incremental_engagement_rescore_periods_sql(arg_dict) -%}
     {%- set target = arg_dict['target_relation'] -%}
@@ -184,6 +191,12 @@ cross join bounds
         period_kind = 'trailing'
         or entity_id not in (
             select entity_id from {{ source }} where period_kind = 'trailing'
+        )
+        -- an entity rescored from its first period (new, continued from none, or under other
+        -- rules): all its rows, also those before its first period now (its first event moved
+        -- later: an earlier one displaced, or rejected under other parse rules)
+        or entity_id in (
+            select entity_id from {{ source }} where period_kind = 'calendar' and is_first_period
         )
         or exists (
             select 1

@@ -22,6 +22,12 @@
     text) and the row's number in it; a run that reads a row_key again reads all its rows, old and
     new, and numbers them 1..n again, so its keys cover every key the row_key had before: each old
     outcome is replaced, none is left beside the new ones.
+    A run under other parse rules (the aliases, the vars staging reads, the declared properties:
+    engagement_parse_rules_version, stored on every row) decides every raw row again instead, after its
+    pre-hook has emptied the table, in the same transaction; so does the first run on a table of a
+    release without the column (on_schema_change: append_new_columns adds it; a column no longer
+    written, such as a property no model declares any more, stays, null from then on: PostgreSQL
+    would refuse to drop it under the int_events_clean view).
     Spark's Parquet tables cannot delete rows (its incremental strategies are append and
     insert_overwrite of whole partitions; merge needs Delta, Iceberg or Hudi), so on Spark the
     model is a table, rebuilt in full every run.
@@ -29,7 +35,8 @@
 {{ config(
     materialized=('table' if target.type == 'spark' else 'incremental'),
     incremental_strategy='engagement_raw_rows',
-    on_schema_change='fail',
+    on_schema_change='append_new_columns',
+    pre_hook="{{ engagement_redecide_all_rows() }}",
 ) }}
 {#- the raw columns joined with '|', nulls as '<null>': the fingerprint that breaks ties between copies -#}
 {%- set fingerprint = [] -%}
@@ -39,12 +46,14 @@
 {%- endfor -%}
 {%- set trimmed_event_id = "nullif(" ~ engagement_trim('event_id') ~ ", '')" -%}
 {%- set trimmed_raw_event_id = "nullif(" ~ engagement_trim('raw_rows.event_id') ~ ", '')" -%}
-{#- the raw rows this run decides: every raw row (full build), or the incremental batch -#}
-{%- set raw_rows = 'batch' if is_incremental() else ref('base_product__events') -%}
+{#- the raw rows this run decides: every raw row (a full build, or a run under other parse rules:
+    engagement_redecide_all), or the incremental batch -#}
+{%- set new_rows_only = is_incremental() and not engagement_redecide_all() -%}
+{%- set raw_rows = 'batch' if new_rows_only else ref('base_product__events') -%}
 -- depends_on: {{ ref('base_product__events') }}, {{ ref('event_type_aliases') }}
 with
 
-{% if is_incremental() -%}
+{% if new_rows_only -%}
 
 watermark as (
 
@@ -236,6 +245,12 @@ outcomes as (
 
 ),
 
+parse_rules as (
+
+    {{ engagement_parse_rules_version() }}
+
+),
+
 keyed as (
 
     select
@@ -277,8 +292,11 @@ final as (
             "row_key", "'#'",
             "row_kind",
             "cast(coalesce(copy_rank, rejected_rank, 1) as " ~ dbt.type_string() ~ ")"
-        ]) }} end as event_row_key
+        ]) }} end as event_row_key,
+        -- every row: the parse rules it was decided under (a run under others decides all again)
+        parse_rules.parse_rules_version
     from keyed
+    cross join parse_rules
 
 )
 

@@ -10,7 +10,10 @@
     after its own watermark, which is never earlier than this one (this table holds a subset of its
     rows), and a re-decided event_id keeps a clean row (a new valid copy wins only by a later
     loaded_at; an invalid one never displaces a valid one). A --full-refresh of the events layer is
-    one of this table too (`engagement.py run` passes it to the whole build).
+    one of this table too (`engagement.py run` passes it to the whole build). A run under other
+    parse rules (parse_rules_version, as in the events layer) writes every clean event again, after
+    its pre-hook has emptied the table in the same transaction; so does the first run on a table of
+    a release without the column (on_schema_change: append_new_columns adds it).
     Spark's Parquet tables cannot delete rows, so on Spark it is a table, rebuilt every run, as the
     events layer is.
 -#}
@@ -18,21 +21,23 @@
     materialized=('table' if target.type == 'spark' else 'incremental'),
     incremental_strategy='delete+insert',
     unique_key='event_id',
-    on_schema_change='fail',
+    on_schema_change='append_new_columns',
+    pre_hook="{{ engagement_redecide_all_rows() }}",
 ) }}
+{%- set new_rows_only = is_incremental() and not engagement_redecide_all() %}
 {#- the texts cast to the contract's type (varchar; string on Spark): PostgreSQL's incremental run
     compares the new rows' column types (text, uncast) with the table's and refuses a difference -#}
 {%- set text_type = 'string' if target.type == 'spark' else 'varchar' -%}
 {%- set selected = [] -%}
 {%- for column in engagement_event_columns('clean') -%}
     {%- do selected.append(
-        'cast(' ~ column.name ~ ' as ' ~ text_type ~ ') as ' ~ column.name
-        if column.type == 'string' else column.name
+        'cast(events.' ~ column.name ~ ' as ' ~ text_type ~ ') as ' ~ column.name
+        if column.type == 'string' else 'events.' ~ column.name
     ) -%}
 {%- endfor %}
 with
 
-{% if is_incremental() -%}
+{% if new_rows_only -%}
 watermark as (
 
     {{ engagement_reread_from() }}
@@ -40,11 +45,17 @@ watermark as (
 ),
 
 {% endif -%}
+parse_rules as (
+
+    {{ engagement_parse_rules_version() }}
+
+),
+
 events as (
 
     select clean_events.*
     from {{ ref('int_events_clean') }} as clean_events
-    {%- if is_incremental() %}
+    {%- if new_rows_only %}
     cross join watermark
     where
         clean_events.loaded_at is null
@@ -57,11 +68,12 @@ events as (
 final as (
 
     select
-        {%- for column in selected[:-1] %}
+        {%- for column in selected %}
         {{ column }},
         {%- endfor %}
-        {{ selected[-1] }}
+        parse_rules.parse_rules_version
     from events
+    cross join parse_rules
 
 )
 
