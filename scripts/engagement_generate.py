@@ -724,7 +724,8 @@ def _event_contracts() -> dict[str, tuple[str, list[tuple[str, str | None]]]]:
         "stg_product__events": (staging, [(f"raw_{name}", None) for name, _ in raw]
                                 + [(name, None) for name, _ in CLEAN_EVENT_COLUMNS]
                                 + [("reject_reason", None), ("raw_event_key", None)]),
-        "fct_events": (marts, list(CLEAN_EVENT_COLUMNS)),
+        # then the parse rules each row was decided under (engagement_parse_rules_version)
+        "fct_events": (marts, [*CLEAN_EVENT_COLUMNS, ("parse_rules_version", "string")]),
         "fct_rejected_events": (marts, rejected),
         "rejected_events": (marts, [(name, None) for name, _ in rejected]),
     }
