@@ -266,7 +266,7 @@ keyed as (
 
 ),
 
-final as (
+outcome_rows as (
 
     select
         final_reject_reason as reject_reason,
@@ -292,10 +292,18 @@ final as (
             "row_key", "'#'",
             "row_kind",
             "cast(coalesce(copy_rank, rejected_rank, 1) as " ~ dbt.type_string() ~ ")"
-        ]) }} end as event_row_key,
-        -- every row: the parse rules it was decided under (a run under others decides all again)
-        parse_rules.parse_rules_version
+        ]) }} end as event_row_key
     from keyed
+
+),
+
+final as (
+
+    -- every row: the parse rules it was decided under (a run under others decides all again)
+    select
+        outcome_rows.*,
+        parse_rules.parse_rules_version
+    from outcome_rows
     cross join parse_rules
 
 )
