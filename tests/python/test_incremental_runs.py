@@ -285,6 +285,29 @@ def test_measures_rescore_from_the_first_period_a_batch_can_change(tmp_path, dbt
     assert_rescored_as_designed(kept, u4_early_rows)
 
 
+def test_an_entity_whose_first_event_moves_later_loses_its_earlier_periods(tmp_path, dbt_env):
+    """u7's January login is sent again dated March (a later loaded_at: that copy is kept), so u7's
+    periods now start in March. The run rescores from January, u7 has no state before it and is
+    rescored from its first period: its January and February rows must go (they lingered when the
+    strategy replaced rows only from each entity's first rescored period)."""
+    def event(event_id, day, user, loaded):
+        return (event_id, f"2025-{day}T10:00:00Z", user, "acct_1", "login", "", f"2025-{loaded}T12:00:00Z")
+
+    batches = [
+        [event("e20", "01-10", "u7", "01-10"), event("e21", "03-05", "u7", "03-05"),
+         event("e22", "03-05", "u1", "03-05")],
+        [event("e20", "03-06", "u7", "03-08")],
+    ]
+    (tmp_path / "incremental").mkdir()
+    (tmp_path / "full").mkdir()
+    incremental = DbtProject(PROJECT_DIR, tmp_path / "incremental", full_refresh=False)
+    full = DbtProject(PROJECT_DIR, tmp_path / "full", full_refresh=True)
+    problems = run_in_batches(incremental, full, batches, {}, *ALL_BUT_UNIT_TESTS)
+    assert not problems, "\n".join(problems)
+    assert incremental.query("select min(period_start) from int_saas_customer__measures"
+                             " where entity_id = 'u7' and period_kind = 'calendar'") == [(dt.date(2025, 3, 1),)]
+
+
 def test_measures_are_rescored_in_full_when_the_rules_or_the_as_of_date_change(tmp_path, dbt_env):
     """A run under other rules (an allow-list row edited: rules_version) or with an earlier as-of date
     rescores every period, not only the open one: the marts equal a full build's each time."""
