@@ -111,6 +111,18 @@ def differences(incremental: DbtProject, full: DbtProject) -> list[str]:
     return problems
 
 
+def postgres_differences(server, incremental_schema: str, full_schema: str) -> list[str]:
+    """differences() on PostgreSQL: every compared table of the incremental schema against the full one."""
+    problems = []
+    for table in compared_tables():
+        before = set(server.query(f"select * from {full_schema}.{table}"))
+        after = set(server.query(f"select * from {incremental_schema}.{table}"))
+        if before != after:
+            problems.append(f"{table}: {sorted(before - after, key=repr)[:2]} only in the full build,"
+                            f" {sorted(after - before, key=repr)[:2]} only after the incremental runs")
+    return problems
+
+
 def build(project: DbtProject, events: Path, dbt_vars: dict, *extra: str) -> None:
     """dbt build (models and data tests), or with extra = ("run", ...) the models alone."""
     if extra[:1] == ("run",):
@@ -435,14 +447,7 @@ def test_postgres_run_under_other_parse_rules_decides_every_raw_row_again(tmp_pa
                 assert project.dbt("seed", dbt_vars={"events_path": ""}).success
                 build(project, tmp_path / "unused.csv", {"events_path": "", "as_of_date": "2025-03-20"}, "run",
                       *ALL_BUT_UNIT_TESTS)
-            problems = []
-            for table in compared_tables():
-                query = "select * from {schema}." + table
-                before = set(server.query(query.format(schema="rebuilt")))
-                after = set(server.query(query.format(schema="continued")))
-                if before != after:
-                    problems.append(f"{table}: {sorted(before - after, key=repr)[:2]} only in the full build,"
-                                    f" {sorted(after - before, key=repr)[:2]} only after the incremental runs")
+            problems = postgres_differences(server, "continued", "rebuilt")
             assert not problems, f"{what}:\n" + "\n".join(problems)
 
         step("the first build")
@@ -496,14 +501,7 @@ def test_postgres_measures_rescore_from_the_first_period_a_batch_can_change(tmp_
                 connection.close()
             for project in projects.values():
                 build(project, tmp_path / "events.csv", {"events_path": ""}, "run", *ALL_BUT_UNIT_TESTS)
-            problems = []
-            for table in compared_tables():
-                query = "select * from {schema}." + table
-                before = set(server.query(query.format(schema="rebuilt")))
-                after = set(server.query(query.format(schema="rescored")))
-                if before != after:
-                    problems.append(f"{table}: {sorted(before - after, key=repr)[:2]} only in the full build,"
-                                    f" {sorted(after - before, key=repr)[:2]} only after the incremental runs")
+            problems = postgres_differences(server, "rescored", "rebuilt")
             assert not problems, f"after batch {number + 1}:\n" + "\n".join(problems)
             kept.append([tuple(row) for row in server.query(KEPT_ROWS.format(measures=measures))])
         [(u4_early_rows,)] = server.query(f"select count(*) from {measures} where entity_id = 'u4'"
