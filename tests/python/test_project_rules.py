@@ -310,3 +310,30 @@ def test_construction_checks_are_the_raw_row_key_tests_alone(manifest):
                     "base_outcomes__outcomes": "outcome_row_key", "stg_outcomes__outcomes": "outcome_row_key"}
     assert tagged == sorted((test, model, key) for model, key in raw_row_keys.items() for test in ("not_null", "unique"))
     assert engagement.PRODUCTION_BUILD_EXCLUDES[-2:] == ["--exclude", "tag:construction_check"]
+
+
+CROSS_MODEL_TESTS = {"assert_raw_events_all_accounted_for", "assert_rejected_share_below_maximum",
+                     "assert_score_components_add_up"}
+
+
+def test_a_selected_build_runs_only_the_tests_whose_models_it_builds(tmp_path, dbt_env):
+    """`dbt build --select +fct_engagement_scores` leaves out the data tests that also read a model it does
+    not build (fct_events, fct_engagement_score_components): under dbt's default indirect selection (eager)
+    they ran against those tables as they were and, once new raw rows had arrived, failed (the raw rows
+    not all accounted for, telling the user to run --full-refresh; the components not adding up), tried on
+    the sample. The project's flag indirect_selection: buildable; a whole build still runs every test."""
+    project = DbtProject(PROJECT_DIR, tmp_path)
+
+    def tests(*select: str) -> set[str]:
+        result = project.dbt("ls", "--resource-type", "test", "--output", "name", *select)
+        assert result.success
+        return set(result.result)
+
+    scoring_path = tests("--select", "+fct_engagement_scores")
+    assert scoring_path.isdisjoint(CROSS_MODEL_TESTS), sorted(scoring_path & CROSS_MODEL_TESTS)
+    # the tests of the models the selection builds and of their ancestors stay, those reading a seed too
+    assert {"assert_raw_events_not_empty", "unique_fct_engagement_scores_score_key",
+            "engagement_bands_cover_every_score"} <= scoring_path
+    assert CROSS_MODEL_TESTS <= tests()
+    assert CROSS_MODEL_TESTS <= tests("--select", "+fct_engagement_scores", "+fct_events", "+rejected_events",
+                                      "+fct_engagement_score_components")
