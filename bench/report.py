@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta
 from pathlib import Path
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -180,6 +181,24 @@ def size_section(result: dict) -> list[str]:
     return lines
 
 
+# Two sizes run further apart than this are not one sequence: the machine's speed drifts by up to 20%
+# within an hour, so their ratio mixes the hours with the growth, and the report says so.
+ONE_SEQUENCE_HOURS = 3
+
+
+def apart_note(before: dict, after: dict) -> str:
+    """Empty when the two results were started within ONE_SEQUENCE_HOURS of each other (or a date is
+    missing); else a note naming both start times."""
+    try:
+        starts = [datetime.fromisoformat(result["started"]) for result in (before, after)]
+    except (KeyError, TypeError, ValueError):
+        return ""
+    if abs(starts[1] - starts[0]) <= timedelta(hours=ONE_SEQUENCE_HOURS):
+        return ""
+    return (f"; not one sequence: run {starts[0]:%Y-%m-%d %H:%M} and {starts[1]:%Y-%m-%d %H:%M} UTC, "
+            "so the ratio mixes the machine's hours with the growth")
+
+
 def scaling_section(results: list[dict]) -> list[str]:
     if len(results) < 2:
         return []
@@ -201,7 +220,7 @@ def scaling_section(results: list[dict]) -> list[str]:
                 cpu = (f"CPU x{b['cpu_seconds']['median'] / a['cpu_seconds']['median']:.2f}, "
                        if "cpu_seconds" in a and "cpu_seconds" in b else "")
                 cells.append(f"x{b['seconds']['median'] / a['seconds']['median']:.2f} "
-                             f"({cpu}RSS x{b['max_rss_bytes'] / a['max_rss_bytes']:.2f})")
+                             f"({cpu}RSS x{b['max_rss_bytes'] / a['max_rss_bytes']:.2f}{apart_note(before, after)})")
             else:
                 cells.append("-")
         if any(cell != "-" for cell in cells):

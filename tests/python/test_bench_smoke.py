@@ -142,6 +142,30 @@ def test_the_report_shows_incremental_runs_beside_full_builds():
             "`int_saas_customer__measures` 4.5") in lines
 
 
+def test_the_growth_of_sizes_run_hours_apart_is_marked_as_not_one_sequence():
+    """docs/benchmarks.md's growth table divides one size's median by the next's; when the two were run
+    more than 3 hours apart (one size re-run alone), the cell says so, since the machine's speed drifts
+    by up to 20% within an hour. Within 3 hours, or without a start time, no note."""
+    import report
+
+    def result(size, seconds, started):
+        return {"size": size, "events": {"rows": size}, "started": started,
+                "contenders": {"dbt": {"seconds": {"median": seconds}, "cpu_seconds": {"median": seconds},
+                                       "max_rss_bytes": 2**30}}}
+
+    def dbt_row(*results):
+        return next(line for line in report.scaling_section(list(results)) if line.startswith("| `dbt build`"))
+
+    apart = dbt_row(result(10_000_000, 31.0, "2026-12-05T06:40:34+00:00"),
+                    result(100_000_000, 285.0, "2026-12-04T21:26:32+00:00"))
+    assert "x9.19 (CPU x9.19, RSS x1.00; not one sequence: run 2026-12-05 06:40 and 2026-12-04 21:26 UTC" in apart
+    close = dbt_row(result(10_000_000, 31.0, "2026-12-05T06:40:34+00:00"),
+                    result(100_000_000, 285.0, "2026-12-05T09:40:00+00:00"))
+    assert close.endswith("| x9.19 (CPU x9.19, RSS x1.00) |")
+    undated = dbt_row(result(10_000_000, 31.0, "2026-12-05T06:40:34+00:00"), result(100_000_000, 285.0, None))
+    assert undated.endswith("| x9.19 (CPU x9.19, RSS x1.00) |")
+
+
 def test_the_incremental_bench_splits_once_and_moves_only_the_batch(tmp_path):
     """The incremental bench's input: the history and the batch split at the 99th percentile of
     loaded_at (rows without one in the history), read through one glob; the batch is linked in or
