@@ -96,10 +96,27 @@ rules as (
 
 ),
 
+redecided_ids as (
+
+    -- the event_ids of the rejected rows loaded since the previous run's watermark (minus the
+    -- lookback), or without a loaded_at: the events layer read every copy of such an id again, and
+    -- may have kept one stamped before the watermark (a late file, read with the new copy)
+    select {{ trimmed_raw_event_id }} as event_id
+    from {{ ref('int_events_deduplicated') }} as copies
+    cross join previous
+    where
+        copies.reject_reason is not null
+        and (
+            copies.loaded_at is null
+            or copies.loaded_at >= {{ engagement_dateadd('hour', -lookback_hours, 'previous.loaded_through') }}
+        )
+
+),
+
 changed_events as (
 
     -- the clean events loaded since the previous run's watermark (minus the lookback), or without a
-    -- loaded_at
+    -- loaded_at, and the clean events of the event_ids above, whatever their loaded_at
     select
         clean_events.event_id,
         clean_events.occurred_on
@@ -108,6 +125,7 @@ changed_events as (
     where
         clean_events.loaded_at is null
         or clean_events.loaded_at >= {{ engagement_dateadd('hour', -lookback_hours, 'previous.loaded_through') }}
+        or clean_events.event_id in (select redecided_ids.event_id from redecided_ids)
 
 ),
 

@@ -4,12 +4,14 @@
     Incremental (README "Incremental runs"): a run writes again only the event_ids whose clean row
     may have changed, those whose kept copy was loaded at or after this table's watermark (its latest
     loaded_at, capped at this run's start, minus var engagement__lookback_hours: the macro
-    engagement_reread_from, shared with the events layer) or has no loaded_at,
-    replacing their previous row by event_id (delete+insert). That covers every change the events
-    layer can make in an incremental run: it decides again only the event_ids of rows loaded at or
-    after its own watermark, which is never earlier than this one (this table holds a subset of its
-    rows), and a re-decided event_id keeps a clean row (a new valid copy wins only by a later
-    loaded_at; an invalid one never displaces a valid one). A --full-refresh of the events layer is
+    engagement_reread_from, shared with the events layer) or has no loaded_at, and those with a
+    rejected row loaded since then or without a loaded_at, replacing their previous row by event_id
+    (delete+insert). That covers every change the events layer can make in an incremental run: it
+    decides again only the event_ids with a row loaded at or after its own watermark (which is never
+    earlier than this one: this table holds a subset of its rows) or without a loaded_at, and a
+    re-decided event_id keeps a clean row (an invalid copy never displaces a valid one). The kept
+    copy's own loaded_at is not enough: a copy stamped before the watermark (a late file) is read with
+    a new copy of its event_id and may be kept. A --full-refresh of the events layer is
     one of this table too (`engagement.py run` passes it to the whole build). A run under other
     parse rules (parse_rules_version, as in the events layer) writes every clean event again, after
     its pre-hook has emptied the table in the same transaction; so does the first run on a table of
@@ -25,6 +27,7 @@
     pre_hook="{{ engagement_redecide_all_rows() }}",
 ) }}
 {%- set new_rows_only = is_incremental() and not engagement_redecide_all() %}
+-- depends_on: {{ ref('int_events_deduplicated') }}
 {#- the texts cast to the contract's type (varchar; string on Spark): PostgreSQL's incremental run
     compares the new rows' column types (text, uncast) with the table's and refuses a difference -#}
 {%- set text_type = 'string' if target.type == 'spark' else 'varchar' -%}
@@ -41,6 +44,24 @@ with
 watermark as (
 
     {{ engagement_reread_from() }}
+
+),
+
+redecided_ids as (
+
+    -- the event_ids of the rejected rows loaded at or after the watermark, or without a loaded_at: the
+    -- events layer read every copy of such an id again, and may have kept one stamped before the
+    -- watermark (a late file, read with the new copy), which the kept copy's loaded_at cannot tell
+    select nullif({{ engagement_trim('decided.raw_event_id') }}, '') as event_id
+    from {{ ref('int_events_deduplicated') }} as decided
+    cross join watermark
+    where
+        decided.reject_reason is not null
+        and (
+            decided.loaded_at is null
+            or watermark.reread_from is null
+            or decided.loaded_at >= watermark.reread_from
+        )
 
 ),
 
@@ -61,6 +82,7 @@ events as (
         clean_events.loaded_at is null
         or watermark.reread_from is null
         or clean_events.loaded_at >= watermark.reread_from
+        or clean_events.event_id in (select redecided_ids.event_id from redecided_ids)
     {%- endif %}
 
 ),

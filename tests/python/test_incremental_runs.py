@@ -320,6 +320,34 @@ def test_an_entity_whose_first_event_moves_later_loses_its_earlier_periods(tmp_p
                              " where entity_id = 'u7' and period_kind = 'calendar'") == [(dt.date(2025, 3, 1),)]
 
 
+def test_a_copy_loaded_before_the_watermark_but_read_with_its_event_ids_copies_reaches_the_marts(tmp_path, dbt_env):
+    """A run reads every copy of an event_id that has a row loaded in its window or without a loaded_at,
+    so it may keep a copy stamped before the window (a loader's late file): e30's copy for u9 arrives
+    stamped in March, beside a copy staging rejects (no user) stamped in the window; e40's copy for u11
+    arrives stamped in March, and its kept copy has no loaded_at. The events layer keeps both late
+    copies, as a full build does; fct_events and the measures chose what to rewrite by the kept copy's
+    own loaded_at and left e30 and e40 as they were, and every test passed (found by a hostile run on
+    the sample). They now follow every event_id with a row, kept or rejected, in the window."""
+    def event(event_id, day, user, loaded):
+        loaded_at = f"2025-{loaded}T12:00:00Z" if loaded else ""
+        return (event_id, f"2025-{day}T10:00:00Z", user, "acct_1", "login", "", loaded_at)
+
+    batches = [
+        [event("e30", "02-28", "u8", "03-01"), event("e40", "02-20", "u10", None),
+         event("e31", "06-20", "u1", "06-30")],
+        [event("e30", "02-02", "u9", "03-02"), event("e30", "06-29", "", "07-01"),
+         event("e40", "02-25", "u11", "03-05")],
+    ]
+    (tmp_path / "incremental").mkdir()
+    (tmp_path / "full").mkdir()
+    incremental = DbtProject(PROJECT_DIR, tmp_path / "incremental", full_refresh=False)
+    full = DbtProject(PROJECT_DIR, tmp_path / "full", full_refresh=True)
+    problems = run_in_batches(incremental, full, batches, {}, *ALL_BUT_UNIT_TESTS)
+    assert not problems, "\n".join(problems)
+    assert incremental.query("select event_id, user_id from fct_events where event_id in ('e30', 'e40')"
+                             " order by event_id") == [("e30", "u9"), ("e40", "u11")]
+
+
 def test_measures_are_rescored_in_full_when_the_rules_or_the_as_of_date_change(tmp_path, dbt_env):
     """A run under other rules (an allow-list row edited: rules_version) or with an earlier as-of date
     rescores every period, not only the open one: the marts equal a full build's each time."""
