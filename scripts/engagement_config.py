@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import math
 import re
+from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -937,6 +938,41 @@ def check_bands(config: Config) -> None:
     for model in sorted(model.name for model in config.models):
         if model not in with_bands:
             config.problems.append(Problem(file, "-", f"score_model={model!r}", "the score model has no bands"))
+    check_band_order(config, file, rows)
+
+
+def check_band_order(config: Config, file: str, rows: list[tuple[int, dict]]) -> None:
+    """band_order says which band is better (1 = best): the changes (band_change, band_down alerts) and
+    the lowest band (sustained_low, the roll-ups) read it. So within a model each band has its own
+    order, and a band of higher scores a lower order; a repeated order or one against the scores
+    made the alerts point the wrong way, with no error."""
+    def lower_bound(row: dict) -> float:
+        text = (row.get("min_score") or "").strip()
+        return float(text) if text else float("-inf")
+
+    by_model: dict[str, list[tuple[int, dict]]] = defaultdict(list)
+    for line, row in rows:
+        by_model[row["score_model"]].append((line, row))
+    for model, bands in sorted(by_model.items()):
+        try:
+            ranked = sorted(bands, key=lambda item: (-lower_bound(item[1]), int(item[1]["band_order"])))
+        except (KeyError, TypeError, ValueError):
+            continue  # a value the seed's own rules refuse
+        seen: dict[int, int] = {}
+        for line, row in bands:
+            order = int(row["band_order"])
+            if order in seen:
+                config.problems.append(Problem(file, f"row {line}", f"band_order={row['band_order']!r}",
+                                               f"{model!r} has band_order {order} at row {seen[order]} too; "
+                                               "each band of a model has its own order (1 = best)"))
+            seen.setdefault(order, line)
+        for (line_above, above), (line, row) in zip(ranked, ranked[1:]):
+            if int(row["band_order"]) < int(above["band_order"]):
+                config.problems.append(Problem(
+                    file, f"row {line}", f"band_order={row['band_order']!r}",
+                    f"band {row['band']!r} of {model!r} scores below band {above['band']!r} (row {line_above}) "
+                    f"but has a better order ({row['band_order']} < {above['band_order']}); 1 = the best band, "
+                    "the one of the highest scores"))
 
 
 def check_alert_rules(config: Config) -> None:
@@ -980,6 +1016,11 @@ def check_aliases(config: Config) -> None:
             config.problems.append(Problem(file, f"row {line}", f"alias={row['alias']!r}",
                                            f"the alias maps to {targets[alias][1]!r} at row {targets[alias][0]}; "
                                            f"an alias maps to one canonical type"))
+        elif alias in targets:
+            # staging joins the aliases once normalized: a second row would match each event twice
+            config.problems.append(Problem(file, f"row {line}", f"alias={row['alias']!r}",
+                                           f"the alias repeats row {targets[alias][0]} once normalized "
+                                           f"({alias!r}); keep one of the two rows"))
         elif alias in canonical and alias != target:
             config.problems.append(Problem(file, f"row {line}", f"alias={row['alias']!r}",
                                            "the alias is itself a canonical event type; it cannot map to another"))

@@ -43,6 +43,12 @@ def check_settings(target: str | None, dbt_vars: dict | None = None, environ=Non
     if not re.fullmatch(r"[0-9]{1,3}", threads.strip()) or not 1 <= int(threads) <= 256:
         problems.append(f"ENGAGEMENT_THREADS={threads!r} must be a whole number from 1 to 256")
     if target == "duckdb":
+        memory_limit = environ.get("ENGAGEMENT_DUCKDB_MEMORY_LIMIT")
+        if memory_limit is not None:
+            problem = duckdb_memory_limit_problem(memory_limit)
+            if problem:
+                problems.append(f"ENGAGEMENT_DUCKDB_MEMORY_LIMIT={memory_limit!r} must be a size DuckDB reads, "
+                                f"such as 8GB or 80% ({problem})")
         path = environ.get("ENGAGEMENT_DUCKDB_PATH", DEFAULT_DUCKDB_PATH)
         name = duckdb_database_name(path)
         if not DATABASE_PATTERN.fullmatch(name):
@@ -64,6 +70,18 @@ def check_settings(target: str | None, dbt_vars: dict | None = None, environ=Non
         if value is not None and not (isinstance(value, str) and pattern.fullmatch(value)):
             problems.append(f"var {name}={value!r} must match ^{pattern.pattern}$ (it becomes an SQL identifier)")
     return problems
+
+
+def duckdb_memory_limit_problem(value: str) -> str | None:
+    """None when DuckDB accepts the value as its memory_limit; else DuckDB's own reason, one line. Asked of
+    DuckDB itself (an in-memory database), so the rule is exactly the one the profile's value meets."""
+    import duckdb
+
+    try:
+        duckdb.connect(":memory:", config={"memory_limit": value}).close()
+    except duckdb.Error as error:
+        return str(error).splitlines()[0]
+    return None
 
 
 class DatabaseLocked(Exception):

@@ -119,7 +119,9 @@ def test_the_score_range_is_the_one_the_marts_compute():
 
 
 @pytest.mark.parametrize("setting, value", [("ENGAGEMENT_THREADS", "0"), ("ENGAGEMENT_THREADS", "two"),
-                                            ("ENGAGEMENT_SCHEMA", 'x"; drop table main.fct_engagement_scores; --')])
+                                            ("ENGAGEMENT_SCHEMA", 'x"; drop table main.fct_engagement_scores; --'),
+                                            ("ENGAGEMENT_DUCKDB_MEMORY_LIMIT", "0"),
+                                            ("ENGAGEMENT_DUCKDB_MEMORY_LIMIT", "150%")])
 def test_validate_refuses_bad_settings_in_one_line(setting, value, tmp_path, capsys, monkeypatch):
     monkeypatch.setenv(setting, value)
     code, output = validate(config_copy(tmp_path), capsys)

@@ -194,6 +194,9 @@ def run_cli(capsys, *args: str) -> tuple[int, str]:
     ("ENGAGEMENT_THREADS", "0", "ENGAGEMENT_THREADS='0' must be a whole number"),
     ("ENGAGEMENT_THREADS", "many", "ENGAGEMENT_THREADS='many' must be a whole number"),
     ("ENGAGEMENT_DUCKDB_PATH", 'data/x".duckdb', "the file name gives the database name"),
+    # DuckDB refused these when dbt opened the file, in three tracebacks, and validate called them good
+    ("ENGAGEMENT_DUCKDB_MEMORY_LIMIT", "abc", "ENGAGEMENT_DUCKDB_MEMORY_LIMIT='abc' must be a size DuckDB reads"),
+    ("ENGAGEMENT_DUCKDB_MEMORY_LIMIT", "1GB'; --", "must be a size DuckDB reads"),
 ])
 def test_bad_settings_are_refused_in_one_line(setting, value, fragment, monkeypatch, capsys, dbt_env):
     monkeypatch.setenv(setting, value)
