@@ -93,6 +93,7 @@ class ScoreModel:
     entity_property: str | None = None
     window_days: int = 30
     scope: list[str] = field(default_factory=list)  # event types that bring an entity in; empty = any
+    scope_line: int = 1  # the line of `scope:` in the declaration, for messages
     cold_start: str = "score"
     private: bool = False
     inputs: list[Signal] = field(default_factory=list)
@@ -473,7 +474,7 @@ def _load_model(path: Path, config: Config) -> ScoreModel | None:
     return ScoreModel(model_name, entity, period, signals, name, description, entity_property=entity_property,
                       window_days=window_days, scope=list(scope_types), cold_start=cold_start, private=private,
                       inputs=inputs, rolls_up=rolls_up, group_property=group_property,
-                      min_group_size=min_group_size)
+                      min_group_size=min_group_size, scope_line=lines.get("scope", 1))
 
 
 def _plain(value):

@@ -648,7 +648,7 @@ def declaration_hash(model: ScoreModel) -> str:
     def meaning(value):
         if isinstance(value, dict):
             return {key: meaning(item) for key, item in sorted(value.items())
-                    if key not in {"description", "line", "key_lines", "source"}}
+                    if key not in {"description", "line", "key_lines", "scope_line", "source"}}
         if isinstance(value, (list, tuple)):
             return [meaning(item) for item in value]
         return value

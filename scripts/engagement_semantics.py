@@ -173,6 +173,22 @@ def _check_event_types(config: Config) -> None:
                         f"signal {signal.signal!r}: {key} {value!r} is no canonical event type in "
                         f"seeds/event_type_aliases.csv (a typo scores 0 for everyone); if it is a new type, add "
                         f"the row {value},{value} to declare it"))
+        # scope: event_types, the types that bring an entity into the model: an alias there never matches
+        # (staging renames it) and a typo leaves the entities it should bring in out of the model
+        for value in model.scope:
+            where = f"line {model.scope_line}"
+            if value in aliases and value not in canonical:
+                config.problems.append(Problem(
+                    model.source, where, repr(value),
+                    f"scope: event_types {value!r} is an alias of {aliases[value]!r} in "
+                    f"seeds/event_type_aliases.csv; the staging model renames it, so it would bring no entity "
+                    f"into the model: declare {aliases[value]!r}"))
+            elif value not in canonical:
+                config.warnings.append(Problem(
+                    model.source, where, repr(value),
+                    f"scope: event_types {value!r} is no canonical event type in seeds/event_type_aliases.csv "
+                    f"(a typo leaves the entities it should bring in out of the model); if it is a new type, "
+                    f"add the row {value},{value} to declare it"))
 
 
 def _check_alias_targets(config: Config) -> None:

@@ -105,6 +105,33 @@ def test_an_unknown_event_type_is_a_warning_and_strict_refuses_it(tmp_path, caps
     assert code == 0 and "warning" not in output, output
 
 
+LEAD_DECLARATION = "score_models/lead_engagement.yml"
+LEAD_SCOPE = "  event_types: [email_opened, meeting_attended, demo_attended]\n"
+
+
+def test_an_alias_in_a_scope_is_refused_and_an_unknown_type_is_a_warning(tmp_path, capsys):
+    """`scope: event_types` names the types that bring an entity into the model. An alias there never
+    matched (staging renames it), a typo left its entities out: validate called both good and the model
+    scored nobody (lead_engagement: no scores at all with the three aliases; found by a hostile pass)."""
+    project = config_copy(tmp_path)
+    edit(project / LEAD_DECLARATION, LEAD_SCOPE, "  event_types: [email_open, meeting_attended, demo_attended]\n")
+    assert engagement.main(["generate", "--project-dir", str(project)]) == 0
+    capsys.readouterr()
+    code, output = validate(project, capsys)
+    assert code == 1, output
+    assert ("score_models/lead_engagement.yml:line 12: scope: event_types 'email_open' is an alias of "
+            "'email_opened'") in output, output
+    edit(project / LEAD_DECLARATION, "[email_open, meeting_attended, demo_attended]",
+         "[email_opened, meeting_attended, demo_atended]")
+    assert engagement.main(["generate", "--project-dir", str(project)]) == 0
+    capsys.readouterr()
+    code, output = validate(project, capsys)
+    assert code == 0 and "1 warning(s)" in output, output
+    assert "line 12: scope: event_types 'demo_atended' is no canonical event type" in output, output
+    code = engagement.main(["validate", "--project-dir", str(project), "--skip-lint", "--skip-parse", "--strict"])
+    assert code == 1 and "'demo_atended'" in capsys.readouterr().err
+
+
 def test_the_score_range_is_the_one_the_marts_compute():
     """max_score as fct_engagement_scores derives it (150 for the shipped weights); no lower bound
     while a negative per-unit rule has no cap."""
