@@ -1,4 +1,4 @@
-{# Renders a date var (YYYY-MM-DD) as a SQL date literal, or none when the var is unset; refuses anything else before SQL is built. #}
+{# Renders a date var (YYYY-MM-DD) as a SQL date literal, or none when the var is unset; refuses anything else before SQL is built, and an as_of_date after tomorrow (UTC). #}
 {% macro engagement_date_var(var_name, default=none) -%}
     {%- set value = var(var_name, default) -%}
     {%- if value is none or (value | string | trim) in ('', 'none', 'None', 'null') -%}
@@ -16,6 +16,14 @@
     {%- endif -%}
     {%- if not ns.valid -%}
         {{ exceptions.raise_compiler_error("var '" ~ var_name ~ "' must be a date written YYYY-MM-DD, got '" ~ text ~ "'") }}
+    {%- endif -%}
+    {#- the as-of date: not after tomorrow (UTC; a day's grace for the time zones ahead of it). A later one
+        counted days that have not happened as inactive, and the append-only history kept its scores -#}
+    {%- if var_name == 'as_of_date' -%}
+        {%- set latest = (run_started_at + modules.datetime.timedelta(days=1)).strftime('%Y-%m-%d') -%}
+        {%- if text > latest -%}
+            {{ exceptions.raise_compiler_error("var 'as_of_date' must not be after tomorrow (" ~ latest ~ ", UTC), got '" ~ text ~ "': scores as of a later date count the days until then as inactive, and fct_engagement_score_history keeps them") }}
+        {%- endif -%}
     {%- endif -%}
     {{ return("cast('" ~ text ~ "' as date)") }}
 {%- endmacro %}

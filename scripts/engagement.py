@@ -11,6 +11,7 @@ import argparse
 import datetime as dt
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -146,10 +147,24 @@ class UsageError(Exception):
 
 
 def parse_date(text: str, option: str) -> str:
+    # YYYY-MM-DD only: fromisoformat also reads 20250320 and 2025-W12-4
+    if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
+        raise UsageError(f"{option} must be a date written YYYY-MM-DD, got {text!r}")
     try:
         return dt.date.fromisoformat(text).isoformat()
     except ValueError:
         raise UsageError(f"{option} must be a date written YYYY-MM-DD, got {text!r}") from None
+
+
+def parse_as_of(text: str, option: str = "--as-of") -> str:
+    """An as-of date: YYYY-MM-DD and not after tomorrow, UTC (a day's grace for the time zones ahead
+    of it); a later one counts days that have not happened as inactive, and the history keeps it."""
+    date = parse_date(text, option)
+    latest = (dt.datetime.now(dt.timezone.utc).date() + dt.timedelta(days=1)).isoformat()
+    if date > latest:
+        raise UsageError(f"{option} {date} is after tomorrow ({latest}, UTC): scores as of a later date count the "
+                         "days until then as inactive, and fct_engagement_score_history keeps them")
+    return date
 
 
 def invoke_dbt(args: list[str], project_dir: Path = PROJECT_DIR):
@@ -369,7 +384,7 @@ def command_run(args: argparse.Namespace) -> int:
         dbt_vars["accounts_path"] = accounts
     # --- issue 13 (end) ---
     if args.as_of:
-        dbt_vars["as_of_date"] = parse_date(args.as_of, "--as-of")
+        dbt_vars["as_of_date"] = parse_as_of(args.as_of)
     settings_problems = engagement_settings.check_settings(args.target, dbt_vars)
     if settings_problems:
         raise UsageError("; ".join(settings_problems))
@@ -615,7 +630,7 @@ def command_diff(args: argparse.Namespace) -> int:
             command_sample(argparse.Namespace(out=events, users=1000, months=6, seed=42))
     dbt_vars["events_path"] = events if Path(events).is_absolute() else str(Path.cwd() / events)
     if args.as_of:
-        dbt_vars["as_of_date"] = parse_date(args.as_of, "--as-of")
+        dbt_vars["as_of_date"] = parse_as_of(args.as_of)
     if args.score_model is not None:
         declared = sorted(model.name for model in engagement_config.load_config(project_dir).models)
         if args.score_model not in declared:

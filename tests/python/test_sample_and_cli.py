@@ -197,6 +197,16 @@ def test_cli_help_and_usage_errors(capsys):
 
     assert engagement.main(["run", "--as-of", "2025-02-30"]) == 2
     assert "--as-of must be a date written YYYY-MM-DD, got '2025-02-30'" in capsys.readouterr().err
+    # Python reads these as 2025-03-20; the documented form is YYYY-MM-DD only
+    for other_form in ("20250320", "2025-W12-4"):
+        assert engagement.main(["run", "--as-of", other_form]) == 2
+        assert f"--as-of must be a date written YYYY-MM-DD, got '{other_form}'" in capsys.readouterr().err
+    # after tomorrow (UTC): every entity inactive until then, and the append-only history kept it
+    tomorrow = dt.datetime.now(dt.timezone.utc).date() + dt.timedelta(days=1)
+    later = (tomorrow + dt.timedelta(days=1)).isoformat()
+    assert engagement.main(["run", "--as-of", later]) == 2
+    assert f"--as-of {later} is after tomorrow ({tomorrow.isoformat()}, UTC)" in capsys.readouterr().err
+    assert engagement.parse_as_of(tomorrow.isoformat()) == tomorrow.isoformat()
     assert engagement.main(["run", "--score-model", "nope"]) == 2
     assert "--score-model 'nope' is not declared; declared: content_engagement, content_item_engagement, " \
            "employee_engagement, lead_engagement, product_engagement, saas_account, saas_customer" in capsys.readouterr().err
@@ -208,6 +218,9 @@ def test_a_bad_var_is_refused_with_its_name(project):
                        "as_of_date": "2025-02-30"})
     with pytest.raises(Exception, match="var 'max_days_after_loaded_at' must be a whole number >= 0, got '1; drop'"):
         project.build({"max_days_after_loaded_at": "1; drop"})
+    with pytest.raises(Exception, match="var 'as_of_date' must not be after tomorrow .*, got '2999-01-01'"):
+        project.build({"events_path": str(PROJECT_DIR / "tests/fixtures/integration/raw_events.csv"),
+                       "as_of_date": "2999-01-01"})
 
 
 def test_a_quote_in_a_var_stays_data(project, tmp_path):
