@@ -173,8 +173,13 @@ def invoke_dbt(args: list[str], project_dir: Path = PROJECT_DIR):
 
     result = dbtRunner().invoke([*args, "--project-dir", str(project_dir), "--profiles-dir", str(project_dir)])
     if result.exception is not None:
-        first_line = next((line.strip() for line in str(result.exception).splitlines() if line.strip()), "")
-        raise RuntimeError(f"dbt {args[0]} could not run: {first_line or type(result.exception).__name__}")
+        # the whole message, on one line: a var's or setting's own words (the macro's error, naming it and
+        # its value) come after dbt's first line; the "> called by" lines are dbt's stack, left out
+        lines = [line.strip() for line in str(result.exception).splitlines()
+                 if line.strip() and not line.strip().startswith("> called by")]
+        command = next((arg for arg in args if not arg.startswith("-")), "command")
+        raise RuntimeError(f"dbt {command} could not run: "
+                           f"{': '.join(lines) if lines else type(result.exception).__name__}")
     return result
 
 
@@ -311,6 +316,7 @@ def command_validate(args: argparse.Namespace) -> int:
     config = engagement_config.check_configuration(project_dir)
     problems = [str(problem) for problem in config.problems]
     problems += engagement_settings.check_settings(None)
+    problems += engagement_settings.check_project_vars(project_dir)
     if args.strict:
         problems += [f"{warning} [a warning; --strict refuses it]" for warning in config.warnings]
     else:
@@ -386,6 +392,7 @@ def command_run(args: argparse.Namespace) -> int:
     if args.as_of:
         dbt_vars["as_of_date"] = parse_as_of(args.as_of)
     settings_problems = engagement_settings.check_settings(args.target, dbt_vars)
+    settings_problems += engagement_settings.check_project_vars(project_dir, dbt_vars)
     if settings_problems:
         raise UsageError("; ".join(settings_problems))
     config = checked_config(project_dir)

@@ -84,6 +84,50 @@ def duckdb_memory_limit_problem(value: str) -> str | None:
     return None
 
 
+# The vars the macros read as whole numbers (engagement_int_var) and as dates (engagement_date_var), with the
+# same rules, so that validate refuses a bad one before anything runs: a lookback of -1 passed validate
+# and dbt parse, and failed the run in the events layer after seeds and staging were built.
+INT_VARS = ("engagement__lookback_hours", "engagement__min_clean_events", "engagement__outcome_horizon_days",
+            "engagement__privacy_min_group_size", "engagement__trend_min_change", "max_days_after_loaded_at")
+DATE_VARS = ("as_of_date", "earliest_event_date", "engagement__outcomes_observed_through")
+
+
+def check_project_vars(project_dir: Path, dbt_vars: dict | None = None) -> list[str]:
+    """One line per bad number or date var: dbt_project.yml's values, overridden by dbt_vars."""
+    import datetime as dt
+
+    import yaml
+
+    try:
+        project = yaml.safe_load((Path(project_dir) / "dbt_project.yml").read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError):
+        return []  # dbt itself says what is wrong with the file
+    declared = project.get("vars") if isinstance(project.get("vars"), dict) else {}
+    values = {**declared, **(dbt_vars or {})}
+    # a value dbt renders itself ("{{ env_var(...) }}") is checked by the macros when they read it
+    values = {name: value for name, value in values.items() if "{{" not in str(value)}
+    problems = []
+    for name in INT_VARS:
+        if name in values and values[name] is not None:
+            text = str(values[name]).strip()
+            if not re.fullmatch(r"[0-9]{1,9}", text):
+                where = "the command line" if name in (dbt_vars or {}) else "dbt_project.yml"
+                problems.append(f"var {name}={values[name]!r} ({where}) must be a whole number >= 0")
+    for name in DATE_VARS:
+        value = values.get(name)
+        if value is None or str(value).strip() in ("", "none", "None", "null"):
+            continue
+        text = str(value).strip()
+        try:
+            valid = bool(re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text)) and dt.date.fromisoformat(text) is not None
+        except ValueError:
+            valid = False
+        if not valid:
+            where = "the command line" if name in (dbt_vars or {}) else "dbt_project.yml"
+            problems.append(f"var {name}={value!r} ({where}) must be a date written YYYY-MM-DD")
+    return problems
+
+
 class DatabaseLocked(Exception):
     """The DuckDB file is held by another process: a run-time failure (exit 1), not bad usage."""
 

@@ -132,6 +132,43 @@ def test_an_alias_in_a_scope_is_refused_and_an_unknown_type_is_a_warning(tmp_pat
     assert code == 1 and "'demo_atended'" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("line, bad, message", [
+    ("  engagement__lookback_hours: 24\n", "  engagement__lookback_hours: -1\n",
+     "var engagement__lookback_hours=-1 (dbt_project.yml) must be a whole number >= 0"),
+    ("  engagement__trend_min_change: 5\n", "  engagement__trend_min_change: 2.5\n",
+     "var engagement__trend_min_change=2.5 (dbt_project.yml) must be a whole number >= 0"),
+    ("  engagement__privacy_min_group_size: 5\n", '  engagement__privacy_min_group_size: "5 or 1=1"\n',
+     "var engagement__privacy_min_group_size='5 or 1=1' (dbt_project.yml) must be a whole number >= 0"),
+    ("  as_of_date: null\n", '  as_of_date: "2025-06-31"\n',
+     "var as_of_date='2025-06-31' (dbt_project.yml) must be a date written YYYY-MM-DD"),
+])
+def test_validate_refuses_a_bad_number_or_date_var_in_the_project(line, bad, message, tmp_path, capsys):
+    """The macros refuse these when they render; validate called them good (a lookback of -1 even passed
+    dbt parse, and the run failed after building seeds and staging). Refused in one line, naming the var."""
+    project = config_copy(tmp_path)
+    text = (PROJECT_DIR / "dbt_project.yml").read_text()
+    assert line in text
+    (project / "dbt_project.yml").write_text(text.replace(line, bad))
+    code, output = validate(project, capsys)
+    assert code == 1, output
+    assert message in output and "Traceback" not in output, output
+    (project / "dbt_project.yml").write_text(text)
+    assert validate(project, capsys)[0] == 0
+
+
+def test_the_checked_vars_are_those_the_macros_read_as_numbers_and_dates():
+    """engagement_settings checks the vars the macros read with engagement_int_var and engagement_date_var:
+    a new such var must be added there too."""
+    import re
+
+    import engagement_settings
+
+    sql = "\n".join(path.read_text() for folder in ("macros", "models", "tests")
+                    for path in (PROJECT_DIR / folder).rglob("*.sql"))
+    assert set(engagement_settings.INT_VARS) == set(re.findall(r"engagement_int_var\('([a-z_]+)'", sql))
+    assert set(engagement_settings.DATE_VARS) == set(re.findall(r"engagement_date_var\('([a-z_]+)'", sql))
+
+
 def test_the_score_range_is_the_one_the_marts_compute():
     """max_score as fct_engagement_scores derives it (150 for the shipped weights); no lower bound
     while a negative per-unit rule has no cap."""
