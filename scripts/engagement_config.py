@@ -944,9 +944,9 @@ def check_bands(config: Config) -> None:
 
 def check_band_order(config: Config, file: str, rows: list[tuple[int, dict]]) -> None:
     """band_order says which band is better (1 = best): the changes (band_change, band_down alerts) and
-    the lowest band (sustained_low, the roll-ups) read it. So within a model each band has its own
-    order, and a band of higher scores a lower order; a repeated order or one against the scores
-    made the alerts point the wrong way, with no error."""
+    the lowest band (sustained_low, the roll-ups) read it. So within a model a band of higher scores
+    has a lower order (validate only; that each order is the model's own is a rule of _seeds.yml, run
+    by dbt too); an order against the scores made the alerts point the wrong way, with no error."""
     def lower_bound(row: dict) -> float:
         text = (row.get("min_score") or "").strip()
         return float(text) if text else float("-inf")
@@ -959,14 +959,7 @@ def check_band_order(config: Config, file: str, rows: list[tuple[int, dict]]) ->
             ranked = sorted(bands, key=lambda item: (-lower_bound(item[1]), int(item[1]["band_order"])))
         except (KeyError, TypeError, ValueError):
             continue  # a value the seed's own rules refuse
-        seen: dict[int, int] = {}
-        for line, row in bands:
-            order = int(row["band_order"])
-            if order in seen:
-                config.problems.append(Problem(file, f"row {line}", f"band_order={row['band_order']!r}",
-                                               f"{model!r} has band_order {order} at row {seen[order]} too; "
-                                               "each band of a model has its own order (1 = best)"))
-            seen.setdefault(order, line)
+        # a repeated order is the seed's own rule (unique per score model, _seeds.yml), run by dbt too
         for (line_above, above), (line, row) in zip(ranked, ranked[1:]):
             if int(row["band_order"]) < int(above["band_order"]):
                 config.problems.append(Problem(
