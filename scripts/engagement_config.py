@@ -945,8 +945,9 @@ def check_bands(config: Config) -> None:
 def check_band_order(config: Config, file: str, rows: list[tuple[int, dict]]) -> None:
     """band_order says which band is better (1 = best): the changes (band_change, band_down alerts) and
     the lowest band (sustained_low, the roll-ups) read it. So within a model a band of higher scores
-    has a lower order (validate only; that each order is the model's own is a rule of _seeds.yml, run
-    by dbt too); an order against the scores made the alerts point the wrong way, with no error."""
+    has a lower order (the singular test assert_band_order_follows_scores says the same for dbt builds;
+    that each order is the model's own is a rule of _seeds.yml); an order against the scores made the
+    alerts point the wrong way, with no error."""
     def lower_bound(row: dict) -> float:
         text = (row.get("min_score") or "").strip()
         return float(text) if text else float("-inf")
