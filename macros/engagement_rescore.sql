@@ -98,18 +98,8 @@ rules as (
 
 redecided_ids as (
 
-    -- the event_ids of the rejected rows loaded since the previous run's watermark (minus the
-    -- lookback), or without a loaded_at: the events layer read every copy of such an id again, and
-    -- may have kept one stamped before the watermark (a late file, read with the new copy)
-    select {{ trimmed_raw_event_id }} as event_id
-    from {{ ref('int_events_deduplicated') }} as copies
-    cross join previous
-    where
-        copies.reject_reason is not null
-        and (
-            copies.loaded_at is null
-            or copies.loaded_at >= {{ engagement_dateadd('hour', -lookback_hours, 'previous.loaded_through') }}
-        )
+    -- since the previous run's watermark minus the lookback
+    {{ engagement_redecided_event_ids('previous', engagement_dateadd('hour', -lookback_hours, 'previous.loaded_through')) }}
 
 ),
 

@@ -154,41 +154,32 @@ def _check_event_types(config: Config) -> None:
     if known is None:
         return
     canonical, aliases = known
+
+    def check(model, where: str, subject: str, value: str, unseen: str, typo: str) -> None:
+        """An alias is an error (staging renames it, so it never matches: `unseen`), a type neither
+        canonical nor an alias a warning (`typo` says what a typo would do)."""
+        if value in aliases and value not in canonical:
+            config.problems.append(Problem(
+                model.source, where, repr(value),
+                f"{subject} {value!r} is an alias of {aliases[value]!r} in seeds/event_type_aliases.csv; the "
+                f"staging model renames it, so {unseen}: declare {aliases[value]!r}"))
+        elif value not in canonical:
+            config.warnings.append(Problem(
+                model.source, where, repr(value),
+                f"{subject} {value!r} is no canonical event type in seeds/event_type_aliases.csv ({typo}); if it "
+                f"is a new type, add the row {value},{value} to declare it"))
+
     for model in config.models:
         for signal in model.measures:
             for key in ("event_type", "close_event_type"):
-                value = signal.params.get(key)
-                if value is None:
-                    continue
-                where = f"line {signal.key_lines.get(key, signal.line)}"
-                if value in aliases and value not in canonical:
-                    config.problems.append(Problem(
-                        model.source, where, repr(value),
-                        f"signal {signal.signal!r}: {key} {value!r} is an alias of {aliases[value]!r} in "
-                        f"seeds/event_type_aliases.csv; the staging model renames it, so the signal would never "
-                        f"see it: declare {aliases[value]!r}"))
-                elif value not in canonical:
-                    config.warnings.append(Problem(
-                        model.source, where, repr(value),
-                        f"signal {signal.signal!r}: {key} {value!r} is no canonical event type in "
-                        f"seeds/event_type_aliases.csv (a typo scores 0 for everyone); if it is a new type, add "
-                        f"the row {value},{value} to declare it"))
-        # scope: event_types, the types that bring an entity into the model: an alias there never matches
-        # (staging renames it) and a typo leaves the entities it should bring in out of the model
+                if signal.params.get(key) is not None:
+                    check(model, f"line {signal.key_lines.get(key, signal.line)}", f"signal {signal.signal!r}: {key}",
+                          signal.params[key], "the signal would never see it", "a typo scores 0 for everyone")
+        # scope: event_types, the types that bring an entity into the model
         for value in model.scope:
-            where = f"line {model.scope_line}"
-            if value in aliases and value not in canonical:
-                config.problems.append(Problem(
-                    model.source, where, repr(value),
-                    f"scope: event_types {value!r} is an alias of {aliases[value]!r} in "
-                    f"seeds/event_type_aliases.csv; the staging model renames it, so it would bring no entity "
-                    f"into the model: declare {aliases[value]!r}"))
-            elif value not in canonical:
-                config.warnings.append(Problem(
-                    model.source, where, repr(value),
-                    f"scope: event_types {value!r} is no canonical event type in seeds/event_type_aliases.csv "
-                    f"(a typo leaves the entities it should bring in out of the model); if it is a new type, "
-                    f"add the row {value},{value} to declare it"))
+            check(model, f"line {model.scope_line}", "scope: event_types", value,
+                  "it would bring no entity into the model",
+                  "a typo leaves the entities it should bring in out of the model")
 
 
 def _check_alias_targets(config: Config) -> None:

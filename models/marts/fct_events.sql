@@ -49,19 +49,8 @@ watermark as (
 
 redecided_ids as (
 
-    -- the event_ids of the rejected rows loaded at or after the watermark, or without a loaded_at: the
-    -- events layer read every copy of such an id again, and may have kept one stamped before the
-    -- watermark (a late file, read with the new copy), which the kept copy's loaded_at cannot tell
-    select nullif({{ engagement_trim('decided.raw_event_id') }}, '') as event_id
-    from {{ ref('int_events_deduplicated') }} as decided
-    cross join watermark
-    where
-        decided.reject_reason is not null
-        and (
-            decided.loaded_at is null
-            or watermark.reread_from is null
-            or decided.loaded_at >= watermark.reread_from
-        )
+    -- without a watermark every clean event is read below, whatever this holds
+    {{ engagement_redecided_event_ids('watermark', 'watermark.reread_from') }}
 
 ),
 

@@ -297,25 +297,34 @@ def test_measures_rescore_from_the_first_period_a_batch_can_change(tmp_path, dbt
     assert_rescored_as_designed(kept, u4_early_rows)
 
 
-def test_an_entity_whose_first_event_moves_later_loses_its_earlier_periods(tmp_path, dbt_env):
-    """u7's January login is sent again dated March (a later loaded_at: that copy is kept), so u7's
-    periods now start in March. The run rescores from January, u7 has no state before it and is
-    rescored from its first period: its January and February rows must go (they lingered when the
-    strategy replaced rows only from each entity's first rescored period)."""
-    def event(event_id, day, user, loaded):
-        return (event_id, f"2025-{day}T10:00:00Z", user, "acct_1", "login", "", f"2025-{loaded}T12:00:00Z")
+def login(event_id: str, day: str, user: str, loaded: str | None) -> tuple:
+    """A raw login of 2025 (day and loaded as MM-DD; loaded None: no loaded_at) for acct_1."""
+    loaded_at = f"2025-{loaded}T12:00:00Z" if loaded else ""
+    return (event_id, f"2025-{day}T10:00:00Z", user, "acct_1", "login", "", loaded_at)
 
-    batches = [
-        [event("e20", "01-10", "u7", "01-10"), event("e21", "03-05", "u7", "03-05"),
-         event("e22", "03-05", "u1", "03-05")],
-        [event("e20", "03-06", "u7", "03-08")],
-    ]
+
+def batches_against_a_full_build(tmp_path: Path, batches: list[list[tuple]]) -> DbtProject:
+    """run_in_batches into tmp_path/incremental against tmp_path/full; asserts no difference and returns
+    the incremental project."""
     (tmp_path / "incremental").mkdir()
     (tmp_path / "full").mkdir()
     incremental = DbtProject(PROJECT_DIR, tmp_path / "incremental", full_refresh=False)
     full = DbtProject(PROJECT_DIR, tmp_path / "full", full_refresh=True)
     problems = run_in_batches(incremental, full, batches, {}, *ALL_BUT_UNIT_TESTS)
     assert not problems, "\n".join(problems)
+    return incremental
+
+
+def test_an_entity_whose_first_event_moves_later_loses_its_earlier_periods(tmp_path, dbt_env):
+    """u7's January login is sent again dated March (a later loaded_at: that copy is kept), so u7's
+    periods now start in March. The run rescores from January, u7 has no state before it and is
+    rescored from its first period: its January and February rows must go (they lingered when the
+    strategy replaced rows only from each entity's first rescored period)."""
+    incremental = batches_against_a_full_build(tmp_path, [
+        [login("e20", "01-10", "u7", "01-10"), login("e21", "03-05", "u7", "03-05"),
+         login("e22", "03-05", "u1", "03-05")],
+        [login("e20", "03-06", "u7", "03-08")],
+    ])
     assert incremental.query("select min(period_start) from int_saas_customer__measures"
                              " where entity_id = 'u7' and period_kind = 'calendar'") == [(dt.date(2025, 3, 1),)]
 
@@ -328,22 +337,12 @@ def test_a_copy_loaded_before_the_watermark_but_read_with_its_event_ids_copies_r
     copies, as a full build does; fct_events and the measures chose what to rewrite by the kept copy's
     own loaded_at and left e30 and e40 as they were, and every test passed (found by a hostile run on
     the sample). They now follow every event_id with a row, kept or rejected, in the window."""
-    def event(event_id, day, user, loaded):
-        loaded_at = f"2025-{loaded}T12:00:00Z" if loaded else ""
-        return (event_id, f"2025-{day}T10:00:00Z", user, "acct_1", "login", "", loaded_at)
-
-    batches = [
-        [event("e30", "02-28", "u8", "03-01"), event("e40", "02-20", "u10", None),
-         event("e31", "06-20", "u1", "06-30")],
-        [event("e30", "02-02", "u9", "03-02"), event("e30", "06-29", "", "07-01"),
-         event("e40", "02-25", "u11", "03-05")],
-    ]
-    (tmp_path / "incremental").mkdir()
-    (tmp_path / "full").mkdir()
-    incremental = DbtProject(PROJECT_DIR, tmp_path / "incremental", full_refresh=False)
-    full = DbtProject(PROJECT_DIR, tmp_path / "full", full_refresh=True)
-    problems = run_in_batches(incremental, full, batches, {}, *ALL_BUT_UNIT_TESTS)
-    assert not problems, "\n".join(problems)
+    incremental = batches_against_a_full_build(tmp_path, [
+        [login("e30", "02-28", "u8", "03-01"), login("e40", "02-20", "u10", None),
+         login("e31", "06-20", "u1", "06-30")],
+        [login("e30", "02-02", "u9", "03-02"), login("e30", "06-29", "", "07-01"),
+         login("e40", "02-25", "u11", "03-05")],
+    ])
     assert incremental.query("select event_id, user_id from fct_events where event_id in ('e30', 'e40')"
                              " order by event_id") == [("e30", "u9"), ("e40", "u11")]
 
